@@ -1,0 +1,152 @@
+"""``python -m bench.reconcile --orders 100000 --clients 20000``: the nightly full reconcile
+into PostgreSQL, measured.
+
+1. Start the sandbox and seed one holder (clients, orders across the lifecycle, strains
+   stocked in four countries, the sales the platform creates on its own).
+2. In a throwaway database next to ``DATABASE_URL`` (``test_<name>``, dropped afterwards):
+   - fetch-only: walk exactly the pages the reconcile reads (same endpoints, ``take``,
+     ``orderBy=asc``) with a bare client: no database, no call ledger;
+   - the reconcile itself (``mirror_reconcile``, the service the nightly task and
+     ``drgreen_reconcile`` run), into an empty mirror, counting SQL statements (transaction
+     control excluded) and pages;
+   - optionally (``--second-run``) once more over the now-full mirror.
+3. Report wall time, fetch-only time, their ratio (target ≤ 1.5), queries per page
+   (target ≤ 10, constant) and the process's peak RSS (target < 400 MB, flat in N).
+
+The last line of output is one JSON object with ``orders``, ``clients``, ``wall_s``,
+``fetch_only_s``, ``ratio``, ``queries_per_page``, ``peak_rss_mb`` (and more).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from sandbox.testing import SandboxProcess
+
+from .sync_common import boot_django, counting_statements, fresh_database, peak_rss_mb
+
+COUNTRIES = ["GBR", "PRT", "DEU", "ZAF"]
+
+
+def _fetch_only(api_url: str, keys: dict, *, take: int, countries: list[str]) -> tuple[float, int]:
+    from integration.drgreen import DrGreenClient
+
+    client = DrGreenClient(api_url, keys["apiKey"], keys["secretKey"], read_timeout=120)
+    walks = [client.list_clients, client.list_orders, client.list_sales]
+    walks += [lambda c=c, **kw: client.list_strains(country_code=c, **kw) for c in countries]
+    pages = 0
+    started = time.perf_counter()
+    for fetch in walks:
+        page_no = 1
+        while True:
+            page = fetch(page=page_no, take=take, order_by="asc")
+            pages += 1
+            if not page.items or not page.meta.has_next:
+                break
+            page_no += 1
+    return time.perf_counter() - started, pages
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.reconcile", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=20_000)
+    parser.add_argument("--strains", type=int, default=60)
+    parser.add_argument("--take", type=int, default=500)
+    parser.add_argument("--no-prefetch", action="store_true", help="fetch and write strictly in turn")
+    parser.add_argument("--second-run", action="store_true", help="also time a reconcile of the full mirror")
+    args = parser.parse_args(argv)
+
+    with SandboxProcess(start_timeout=60) as sb:
+        keys = sb.new_keys()
+        boot_django(api_url=sb.api_url, keys=keys)
+        from django.conf import settings
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            print("bench.reconcile measures PostgreSQL: set DATABASE_URL=postgres://…", file=sys.stderr)
+            return 2
+        t = time.perf_counter()
+        sb.seed(
+            apiKey=keys["apiKey"], seed=7, strains=args.strains, clients=args.clients, orders=args.orders,
+            countries=COUNTRIES,
+        )  # fmt: skip
+        print(
+            f"seeded {args.orders} orders / {args.clients} clients in {time.perf_counter() - t:.1f} s",
+            flush=True,
+        )
+        settings.DRGREEN_SYNC = {"RECONCILE_TAKE": args.take, "RECONCILE_PREFETCH": not args.no_prefetch}
+
+        with fresh_database() as db:
+            from integration.models import Client, Order, Sale, Strain
+            from integration.services.sync.reconcile import mirror_reconcile
+
+            fetch_s, fetch_pages = _fetch_only(sb.api_url, keys, take=args.take, countries=COUNTRIES)
+            print(f"fetch-only: {fetch_pages} pages in {fetch_s:.1f} s", flush=True)
+            # The mirror's strain countries come from its clients; give the reconcile the
+            # same list the fetch-only walk used, so both read the same pages.
+            settings.DRGREEN_SYNC = {**settings.DRGREEN_SYNC, "STRAIN_COUNTRIES": COUNTRIES}
+
+            per_page: list[int] = []
+            mark = {"count": 0}
+
+            def progress(event: dict) -> None:
+                # Statements between two page events = one page's cost (fetch ledger, upsert,
+                # lease renewal); a resource's first page also carries its start-up queries.
+                if event.get("done"):
+                    print(f"  {event.get('resource', '?'):<14} done: {event.get('rows')} rows", flush=True)
+                else:
+                    per_page.append(counter.count - mark["count"])
+                mark["count"] = counter.count
+
+            with counting_statements() as counter:
+                t = time.perf_counter()
+                outcome = mirror_reconcile(progress=progress, worker="bench.reconcile", use_breaker=False)
+                wall = time.perf_counter() - t
+            if outcome.state != "succeeded":
+                print(json.dumps(outcome.as_dict(), default=str)[:2000], file=sys.stderr)
+                return 1
+            pages = outcome.pages
+            result = {
+                "orders": Order.objects.count(),
+                "clients": Client.objects.count(),
+                "sales": Sale.objects.count(),
+                "strains": Strain.objects.count(),
+                "wall_s": round(wall, 2),
+                "fetch_only_s": round(fetch_s, 2),
+                "ratio": round(wall / fetch_s, 3),
+                "pages": pages,
+                "fetch_only_pages": fetch_pages,
+                "queries": counter.count,
+                # The typical page (median) and the worst one; all/pages includes the fixed
+                # per-run and tombstone-phase queries.
+                "queries_per_page": sorted(per_page)[len(per_page) // 2],
+                "queries_per_page_max": max(per_page),
+                "queries_all_over_pages": round(counter.count / pages, 2),
+                "peak_rss_mb": peak_rss_mb(),
+                "take": args.take,
+                "prefetch": not args.no_prefetch,
+                "database": db.split(":", 1)[0],
+            }
+            if args.second_run:
+                with counting_statements() as counter2:
+                    t = time.perf_counter()
+                    again = mirror_reconcile(worker="bench.reconcile", use_breaker=False)
+                    wall2 = time.perf_counter() - t
+                result.update(
+                    {
+                        "second_run_wall_s": round(wall2, 2),
+                        "second_run_ratio": round(wall2 / fetch_s, 3),
+                        "second_run_queries_per_page": round(counter2.count / max(again.pages, 1), 2),
+                        "peak_rss_mb": peak_rss_mb(),
+                    }
+                )
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,102 @@
+"""Shared plumbing for the polling and reconcile benchmarks (Django boot, throwaway
+database, statement counting, peak RSS)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import resource
+import secrets
+import tempfile
+from collections.abc import Iterator
+
+_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+def boot_django(*, api_url: str, keys: dict, var_dir: str | None = None) -> str:
+    """Point the settings at the sandbox holder and start Django (production-like: DEBUG off,
+    so no query log grows in memory). Returns the var dir (SQLite file lives there)."""
+    var_dir = var_dir or tempfile.mkdtemp(prefix="drgreen-bench-")
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "drgreen_store.settings",
+            "DRGREEN_VAR_DIR": var_dir,
+            "DRGREEN_API_URL": api_url,
+            "DRGREEN_API_KEY": keys["apiKey"],
+            "DRGREEN_SECRET_KEY": keys["secretKey"],
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        }
+    )
+    import django
+
+    django.setup()
+    # One log line per Dr Green call is right for production, noise for a benchmark.
+    logging.getLogger("integration").setLevel(logging.WARNING)
+    return var_dir
+
+
+@contextlib.contextmanager
+def fresh_database() -> Iterator[str]:
+    """A migrated database that is dropped afterwards: PostgreSQL → ``test_<name>`` next to
+    ``DATABASE_URL``'s database (never that database itself); SQLite → the var dir's file."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        old = connection.settings_dict["NAME"]
+        # A name of our own: other suites' ``test_<name>`` may be in use right now.
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = f"bench_{os.getpid()}_{old}"[:63]
+        name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+        try:
+            yield f"postgresql:{name}"
+        finally:
+            connection.creation.destroy_test_db(old, verbosity=0)
+        return
+    call_command("migrate", verbosity=0, interactive=False)
+    yield f"{connection.vendor}:{connection.settings_dict['NAME']}"
+
+
+class StatementCounter:
+    """Counts SQL statements (not transaction control) without keeping them in memory."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        if not sql.lstrip().upper().startswith(_CONTROL):
+            self.count += 1
+        return execute(sql, params, many, context)
+
+
+@contextlib.contextmanager
+def counting_statements() -> Iterator[StatementCounter]:
+    """Count statements on every connection opened while active (the reconcile's fetch
+    thread writes the call ledger on its own connection)."""
+    from django.db import connections
+    from django.db.backends.signals import connection_created
+
+    counter = StatementCounter()
+    wrapped = []
+
+    def attach(sender, connection, **kwargs):
+        connection.execute_wrappers.append(counter)
+        wrapped.append(connection)
+
+    for conn in connections.all():
+        conn.execute_wrappers.append(counter)
+        wrapped.append(conn)
+    connection_created.connect(attach)
+    try:
+        yield counter
+    finally:
+        connection_created.disconnect(attach)
+        for conn in wrapped:
+            with contextlib.suppress(ValueError):
+                conn.execute_wrappers.remove(counter)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far (Linux reports KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -1,0 +1,13 @@
+"""The Celery tasks the console's actions queue, by dotted path (resolved at click time).
+
+Each is thin and owned by the feature that does the work: the polling engine refreshes,
+checkout recovers placements, notifications re-send. The console only passes ids.
+"""
+
+from .enqueue import TaskRef
+
+ORDER_REFRESH = TaskRef("integration.tasks.order_refresh", "order_id")
+CLIENT_REFRESH = TaskRef("integration.tasks.client_refresh", "client_id")
+PLACEMENT_RECOVER = TaskRef("integration.tasks_checkout.placement_recover", "placement_id")
+NOTIFICATION_RESEND = TaskRef("integration.tasks_notify.notification_resend", "notification_id")
+SUMMARIES_SNAPSHOT = TaskRef("integration.tasks_admin.summaries_snapshot", "requested_by")

@@ -1,0 +1,1 @@
+"""One module per resource; one APIView per use case with nested Input/Output serializers."""

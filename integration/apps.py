@@ -1,0 +1,25 @@
+from django.apps import AppConfig
+
+
+class IntegrationConfig(AppConfig):
+    name = "integration"
+    verbose_name = "Dr Green integration"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the system checks (drgreen.E00x) with Django's check framework.
+        from . import checks  # noqa: F401
+
+        self._connect_observability()
+
+        # Checkout and onboarding tasks live beside tasks.py; import them so every worker,
+        # beat and caller registers the same task names.
+        from . import (
+            receivers,  # noqa: F401 - order_status_changed → notifications (+ their tasks)
+            tasks_checkout,  # noqa: F401
+        )
+
+    def _connect_observability(self) -> None:
+        # Correlation ids travel from the publisher into Celery tasks (web, worker and beat);
+        # the deploy checks (drgreen.E1xx) guard production settings.
+        from .observability import celery_hooks, checks  # noqa: F401

@@ -1,0 +1,60 @@
+"""Liveness and readiness probes for container orchestrators and compose health checks.
+
+Answered by a middleware placed first, before host validation and the SSL redirect: a
+probe connects to ``127.0.0.1`` over plain HTTP with whatever Host header it likes, and
+must still get a plain answer.
+
+- ``/livez``: the process serves requests (no dependencies touched).
+- ``/readyz``: the database answers a query (the broker is the worker's concern).
+
+``/healthz`` is the storefront API's richer report (database, broker, sync freshness;
+``integration.api.views.health``); it goes through the normal stack.
+- ``/metrics`` for the Prometheus scraper (token or allowlisted address), for the same
+  reason: it scrapes ``web:8000``, not the public host name.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import connection
+from django.http import JsonResponse
+
+logger = logging.getLogger("integration.health")
+
+
+def _ready() -> tuple[bool, dict]:
+    checks: dict[str, str] = {}
+    ok = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+        logger.warning("readiness: database unavailable: %s", type(exc).__name__)
+        checks["database"] = "unavailable"
+        ok = False
+    return ok, checks
+
+
+class HealthCheckMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method in ("GET", "HEAD"):
+            if request.path == "/livez":
+                return JsonResponse({"status": "ok"})
+            if request.path == "/readyz":
+                ok, checks = _ready()
+                return JsonResponse(
+                    {"status": "ok" if ok else "unavailable", **checks}, status=200 if ok else 503
+                )
+            if request.path == "/metrics":
+                from .views import scrape_response
+
+                response = scrape_response(request)
+                if response is not None:
+                    return response
+        return self.get_response(request)

@@ -1,0 +1,83 @@
+"""``/metrics``: Prometheus text format, for the scraper and for staff only.
+
+Allowed when any of these holds:
+- ``Authorization: Bearer <DRGREEN_METRICS_TOKEN>`` (the scraper's configured secret);
+- ``Authorization: Bearer|Token <staff API token>`` (an active ``ApiToken`` of kind staff);
+- a logged-in staff user (a person looking in a browser);
+- ``REMOTE_ADDR`` inside ``DRGREEN_METRICS_ALLOWED_IPS`` (default: loopback only).
+``X-Forwarded-For`` is deliberately ignored: any client can write it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from integration.models import ApiToken, TokenKind, hash_token
+
+from .metrics import render_metrics
+
+logger = logging.getLogger("integration.metrics")
+
+
+def _bearer(request) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() in ("bearer", "token") else ""
+
+
+def _allowed_ip(request) -> bool:
+    try:
+        addr = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    for entry in getattr(settings, "DRGREEN_METRICS_ALLOWED_IPS", []):
+        try:
+            if addr in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue  # reported by the drgreen.E103 system check
+    return False
+
+
+def metrics_allowed(request, *, sessions: bool = True) -> bool:
+    token = _bearer(request)
+    configured = getattr(settings, "DRGREEN_METRICS_TOKEN", "")
+    if token and configured and hmac.compare_digest(token.encode(), configured.encode()):
+        return True
+    if token:
+        row = ApiToken.objects.filter(
+            token_hash=hash_token(token), kind=TokenKind.STAFF, revoked_at__isnull=True
+        ).first()
+        if row is not None:
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+            return True
+    user = getattr(request, "user", None) if sessions else None
+    if user is not None and user.is_authenticated and user.is_staff:
+        return True
+    return _allowed_ip(request)
+
+
+def scrape_response(request) -> HttpResponse | None:
+    """The scraper's path, taken before host validation (see HealthCheckMiddleware): it
+    reaches the container by its service address (``web:8000``), which is no public host
+    name. Only the token and address rules apply here; a browser session goes the normal
+    way through the view, with host validation."""
+    if request.method == "GET" and metrics_allowed(request, sessions=False):
+        return HttpResponse(render_metrics(), content_type=CONTENT_TYPE_LATEST)
+    return None
+
+
+@require_GET
+def metrics_view(request):
+    if not metrics_allowed(request):
+        logger.warning("metrics refused", extra={"remote_addr": request.META.get("REMOTE_ADDR", "")})
+        return HttpResponse("forbidden\n", status=403, content_type="text/plain")
+    return HttpResponse(render_metrics(), content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,245 @@
+"""Claims and outcomes: the short transactions around a placement's Dr Green calls.
+
+Every path that takes both locks takes the client row first, then the placement, so two
+paths never wait on each other in opposite orders; outcome writes lock the placement alone.
+No function here calls Dr Green while a transaction is open (the sale link runs after
+commit).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from integration.models import Client, OrderPlacement, PlacementAttempt, PlacementState
+from integration.services.sync import order_upsert_from_create
+
+from .calls import PLACED, RETRY_SAFE, UNKNOWN, Outcome, order_id_of, sale_link
+from .config import checkout_settings
+
+logger = logging.getLogger("integration.checkout")
+
+# States in which a placement may be talking to Dr Green about this client's cart, or in
+# which its outcome still depends on what the cart holds. Another placement of the same
+# client must wait for them.
+IN_FLIGHT = (PlacementState.SUBMITTING, PlacementState.UNKNOWN)
+
+
+def require_no_transaction(what: str) -> None:
+    # Holding a transaction (and on PostgreSQL its row locks) across a call to Dr Green
+    # would block other buyers for as long as Dr Green takes, and a rollback after a
+    # successful POST would forget an order that exists. Refuse instead of hoping.
+    if connection.in_atomic_block:
+        raise RuntimeError(f"{what} calls Dr Green; call it outside transaction.atomic()")
+
+
+@dataclass
+class Claim:
+    action: str  # "place", "recover", "busy", "done"
+    placement: OrderPlacement
+    number: int = 0
+
+
+def lock(placement_id: int) -> OrderPlacement:
+    """Lock the client row, then the placement: the one lock order every checkout path
+    uses that takes both, so two paths never wait on each other in opposite orders. The
+    client is found through the placement in the same statement (``of=self``: only the
+    client row is locked by it)."""
+    list(
+        Client.objects.select_for_update(of=("self",))
+        .filter(placements__pk=placement_id)
+        .values_list("pk", flat=True)
+    )
+    return lock_placement(placement_id)
+
+
+def lock_placement(placement_id: int) -> OrderPlacement:
+    """Lock the placement alone (writers that never look at the client's other placements)."""
+    # The client's ``raw`` payloads are the widest part of its row and never needed here.
+    return (
+        OrderPlacement.objects.select_for_update(of=("self",))
+        .select_related("client")
+        .defer("client__raw", "client__business_address")
+        .get(pk=placement_id)
+    )
+
+
+def claim_for_place(placement_id: int) -> Claim:
+    conf = checkout_settings()
+    now = timezone.now()
+    with transaction.atomic():
+        placement = lock(placement_id)
+        if placement.state == PlacementState.SUBMITTING and (
+            placement.next_recovery_at is None or placement.next_recovery_at <= now
+        ):
+            return Claim("recover", placement)
+        if placement.state not in (PlacementState.NEW, PlacementState.RETRY_SAFE):
+            return Claim("done", placement)
+        busy = (
+            OrderPlacement.objects.filter(client_id=placement.client_id, state__in=IN_FLIGHT)
+            .exclude(pk=placement.pk)
+            .exists()
+        )
+        if busy:
+            return Claim("busy", placement)
+        # attempt_count (place + recover) bounds the executions: count them only near the cap.
+        executions = (
+            placement.attempts.filter(kind="place").count()
+            if placement.attempt_count >= conf.max_executions
+            else 0
+        )
+        if executions >= conf.max_executions:
+            placement.state = PlacementState.REJECTED
+            placement.rejection_code = "drgreen_unavailable"
+            placement.rejection_message = f"Dr Green could not take the order after {executions} attempts."
+            placement.next_recovery_at = None
+            placement.save(
+                update_fields=[
+                    "state",
+                    "rejection_code",
+                    "rejection_message",
+                    "next_recovery_at",
+                    "updated_at",
+                ]
+            )
+            return Claim("done", placement)
+        number = placement.attempt_count + 1
+        placement.state = PlacementState.SUBMITTING
+        placement.attempt_count = number
+        placement.submitted_at = now
+        placement.next_recovery_at = now + timedelta(seconds=conf.lease_s)
+        placement.save(
+            update_fields=["state", "attempt_count", "submitted_at", "next_recovery_at", "updated_at"]
+        )
+        PlacementAttempt.objects.create(placement=placement, number=number, kind="place", started_at=now)
+    return Claim("place", placement, number)
+
+
+def backoff(seconds: float, rounds: int, cap: float) -> timedelta:
+    return timedelta(seconds=min(cap, seconds * (2 ** max(0, rounds - 1))))
+
+
+def placement_record(
+    *, placement_id: int, number: int, outcome: Outcome, client_drgreen_id=None
+) -> OrderPlacement:
+    """Write an attempt's outcome. Only the attempt that still owns the placement moves its
+    state; a late success is never thrown away (it is the best evidence there is)."""
+    conf = checkout_settings()
+    order_pk = None
+    if outcome.kind == PLACED:
+        if client_drgreen_id is None:
+            client_drgreen_id = OrderPlacement.objects.values_list("client__drgreen_id", flat=True).get(
+                pk=placement_id
+            )
+        result = order_upsert_from_create(payload=outcome.order, client_drgreen_id=client_drgreen_id)
+        order_pk = result.pks.get(order_id_of(outcome.order))
+    now = timezone.now()
+    with transaction.atomic():
+        placement = lock_placement(placement_id)
+        PlacementAttempt.objects.filter(placement=placement, number=number).update(
+            finished_at=now,
+            outcome=f"{outcome.kind}:{outcome.step}"[:32],
+            http_status=outcome.http_status,
+            maybe_delivered=outcome.maybe_delivered,
+            error=outcome.message,
+            evidence={**outcome.evidence, "code": outcome.code} if outcome.code else outcome.evidence,
+        )
+        owns = placement.state == PlacementState.SUBMITTING and placement.attempt_count == number
+        if outcome.kind == PLACED:
+            if not owns and placement.state == PlacementState.PLACED:
+                logger.error(
+                    "checkout %s: attempt %s created order %s after the placement was already placed with %s",
+                    placement.correlation_id,
+                    number,
+                    outcome.order.get("id"),
+                    placement.order_drgreen_id,
+                )
+                return placement
+            return mark_placed(
+                placement, order_pk=order_pk, order_drgreen_id=order_id_of(outcome.order), now=now
+            )
+        if not owns:
+            logger.warning(
+                "checkout %s: attempt %s finished after losing its lease (%s)",
+                placement.correlation_id,
+                number,
+                outcome.kind,
+            )
+            return placement
+        fields = ["state", "next_recovery_at", "updated_at"]
+        if outcome.kind == UNKNOWN:
+            placement.state = PlacementState.UNKNOWN
+            placement.next_recovery_at = now  # recover at once (the caller does)
+        elif outcome.kind == RETRY_SAFE:
+            executions = placement.attempts.filter(kind="place").count()
+            wait = backoff(conf.retry_backoff_s, executions, conf.recovery_backoff_max_s)
+            if outcome.retry_after:
+                wait = max(wait, timedelta(seconds=outcome.retry_after))
+            placement.state = PlacementState.RETRY_SAFE
+            placement.next_recovery_at = now + wait
+        else:
+            placement.state = PlacementState.REJECTED
+            placement.rejection_code = outcome.code or "drgreen_rejected"
+            placement.rejection_message = outcome.message
+            placement.next_recovery_at = None
+            fields += ["rejection_code", "rejection_message"]
+        placement.save(update_fields=fields)
+    logger.info(
+        "checkout %s: attempt %s → %s (%s)",
+        placement.correlation_id,
+        number,
+        placement.state,
+        outcome.message or outcome.step,
+    )
+    return placement
+
+
+def mark_placed(placement: OrderPlacement, *, order_pk, order_drgreen_id, now) -> OrderPlacement:
+    """Link the mirrored order (inside the caller's transaction, placement locked)."""
+    placement.state = PlacementState.PLACED
+    placement.order_id = order_pk
+    placement.order_drgreen_id = order_drgreen_id
+    placement.placed_at = now
+    placement.next_recovery_at = None
+    placement.rejection_code = ""
+    placement.rejection_message = ""
+    try:
+        with transaction.atomic():
+            placement.save(
+                update_fields=[
+                    "state",
+                    "order",
+                    "order_drgreen_id",
+                    "placed_at",
+                    "next_recovery_at",
+                    "rejection_code",
+                    "rejection_message",
+                    "updated_at",
+                ]
+            )
+    except IntegrityError:
+        # order_drgreen_id is unique: another placement already claims this remote order.
+        # Only a human can untangle that; keep the evidence.
+        placement.refresh_from_db()
+        placement.state = PlacementState.NEEDS_STAFF
+        placement.rejection_code = "order_claimed_twice"
+        placement.rejection_message = f"Dr Green order {order_drgreen_id} is linked to another placement."
+        placement.next_recovery_at = None
+        placement.save(
+            update_fields=["state", "rejection_code", "rejection_message", "next_recovery_at", "updated_at"]
+        )
+        return placement
+    transaction.on_commit(lambda: _after_placed(placement.pk))
+    logger.info("checkout %s: placed as Dr Green order %s", placement.correlation_id, order_drgreen_id)
+    return placement
+
+
+def _after_placed(placement_id: int) -> None:
+    if not checkout_settings().link_sale:
+        return
+    placement = OrderPlacement.objects.select_related("client").get(pk=placement_id)
+    sale_link(placement=placement, client=placement.client)

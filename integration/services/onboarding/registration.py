@@ -1,0 +1,278 @@
+"""Client onboarding: keep what the customer typed until Dr Green has accepted it.
+
+``POST /dapp/clients`` is not idempotent and calls a KYC provider first (facts §6.1, §4.5):
+
+* 201 → mirror the client through the sync path, link it to the storefront user;
+* 409 (email or phone exists, globally) → the client may be ours: look it up within the
+  holder (``search`` + ``searchBy=clientName``); found → link; not found → another store
+  owns it (``client_exists_elsewhere``);
+* 403 ``API not available`` (KYC provider down) → stay ``pending``; the beat sweep sends it
+  again later, so nothing typed is lost;
+* no answer after sending → ``unknown``; the next attempt looks the email up before
+  sending again (a duplicate create can only ever be a 409, never a second client).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from integration.drgreen import (
+    Conflict,
+    DrGreenError,
+    ResponseFormatError,
+    ServerError,
+    TransportError,
+    UpstreamUnavailable,
+    ValidationError,
+)
+from integration.models import Client, ClientRegistration, RegistrationState
+from integration.services.drgreen_api import correlation_scope, drgreen_client
+from integration.services.errors import ServiceError
+from integration.services.sync import (
+    client_upsert_from_create,
+    client_upsert_from_detail,
+    clients_upsert_from_list,
+)
+
+from .payload import registration_payload_build
+
+logger = logging.getLogger("integration.onboarding")
+
+OPEN_STATES = (RegistrationState.PENDING, RegistrationState.UNKNOWN)
+DONE_STATES = (RegistrationState.CREATED, RegistrationState.LINKED)
+LEASE = timedelta(minutes=2)
+LOST_TASK_GRACE = timedelta(minutes=1)
+BACKOFF_BASE_S = 60.0
+BACKOFF_MAX_S = 1800.0
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** max(0, attempts - 1)))
+
+
+def client_register(*, user, data: dict[str, Any], submit: str = "inline") -> ClientRegistration:
+    """Validate the form, keep it, and send it to Dr Green (``submit="inline"``, or
+    ``"task"`` for a worker). Returns the registration: ``created``/``linked`` (with
+    ``client``), or ``pending``/``unknown`` while Dr Green cannot take it yet.
+
+    Raises ``invalid_registration`` (our checks), ``registration_invalid`` (Dr Green's),
+    ``client_exists_elsewhere`` (the email or phone belongs to another store) and
+    ``client_already_registered`` (it belongs to another customer of this store).
+    """
+    if submit not in ("inline", "task"):
+        raise ValueError("submit must be 'inline' or 'task'")
+    payload = registration_payload_build(data=data)
+    owner = user if getattr(user, "pk", None) else None
+    with transaction.atomic():
+        registration = (
+            ClientRegistration.objects.select_for_update()
+            .filter(user=owner, email=payload["email"], state__in=OPEN_STATES)
+            .order_by("pk")
+            .first()
+        )
+        if registration is not None:
+            # A corrected form replaces what is still waiting to be sent.
+            registration.payload = payload
+            registration.save(update_fields=["payload", "updated_at"])
+        else:
+            registration = ClientRegistration.objects.create(
+                user=owner, email=payload["email"], payload=payload, state=RegistrationState.PENDING
+            )
+    if submit == "task":
+        from integration.tasks_checkout import registration_submit as task  # tasks import services
+
+        transaction.on_commit(lambda: task.delay(registration.pk))
+        return registration
+    registration = registration_submit(registration_id=registration.pk)
+    _raise_for(registration)
+    return registration
+
+
+def _raise_for(registration: ClientRegistration) -> None:
+    if registration.state == RegistrationState.FOREIGN:
+        raise ServiceError(
+            registration.last_error_code or "client_exists_elsewhere",
+            registration.last_error,
+            details={"registration": str(registration.correlation_id)},
+            status=409,
+        )
+    if registration.state == RegistrationState.INVALID:
+        raise ServiceError(
+            "registration_invalid",
+            registration.last_error,
+            details={"registration": str(registration.correlation_id)},
+            status=400,
+        )
+
+
+def _claim(registration_id: int) -> tuple[ClientRegistration, bool] | None:
+    now = timezone.now()
+    with transaction.atomic():
+        registration = ClientRegistration.objects.select_for_update().get(pk=registration_id)
+        stuck = registration.state == RegistrationState.SUBMITTING and (
+            registration.next_attempt_at is None or registration.next_attempt_at <= now
+        )
+        if registration.state not in OPEN_STATES and not stuck:
+            return None
+        # After an unanswered create (or a worker that died mid-call) the client may exist.
+        look_first = registration.state == RegistrationState.UNKNOWN or stuck
+        registration.state = RegistrationState.SUBMITTING
+        registration.attempts += 1
+        registration.next_attempt_at = now + LEASE
+        registration.save(update_fields=["state", "attempts", "next_attempt_at", "updated_at"])
+    return registration, look_first
+
+
+def registration_submit(*, registration_id: int) -> ClientRegistration:
+    """Send one registration to Dr Green (or find the client it already created). Safe to
+    call repeatedly and concurrently: only the caller that claims it calls Dr Green."""
+    claimed = _claim(registration_id)
+    if claimed is None:
+        return ClientRegistration.objects.get(pk=registration_id)
+    registration, look_first = claimed
+    api = drgreen_client()
+    with correlation_scope(str(registration.correlation_id)):
+        try:
+            if look_first:
+                found = api.find_client_by_email(registration.email)
+                if found is not None:
+                    return _link(registration, found, created=True)
+            created = api.create_client(registration.payload, correlation_id=str(registration.correlation_id))
+        except Conflict:
+            return _resolve_conflict(registration)
+        except UpstreamUnavailable as exc:
+            return _finish(registration, RegistrationState.PENDING, code="kyc_unavailable", error=exc)
+        except ValidationError as exc:
+            return _finish(registration, RegistrationState.INVALID, code="registration_invalid", error=exc)
+        except TransportError as exc:
+            state = RegistrationState.UNKNOWN if exc.maybe_delivered else RegistrationState.PENDING
+            return _finish(registration, state, code="drgreen_unavailable", error=exc)
+        except (ServerError, ResponseFormatError) as exc:
+            return _finish(registration, RegistrationState.UNKNOWN, code="drgreen_unavailable", error=exc)
+        except DrGreenError as exc:  # 429, auth: the request was not processed
+            return _finish(registration, RegistrationState.PENDING, code="drgreen_unavailable", error=exc)
+    result = client_upsert_from_create(payload=created)
+    client = Client.objects.get(pk=next(iter(result.pks.values())))
+    _detail_refresh(client)
+    return _done(registration, client, RegistrationState.CREATED, kyc_link=created.get("kycLink") or "")
+
+
+def _detail_refresh(client: Client) -> None:
+    """The create response has no cart id or shipping ids; the detail has both. Best effort:
+    the KYC poller and checkout validation read the detail again anyway."""
+    try:
+        client_upsert_from_detail(payload=drgreen_client().get_client(str(client.drgreen_id)))
+    except DrGreenError:
+        logger.info("onboarding: detail of new client %s not read yet", client.drgreen_id)
+
+
+def _resolve_conflict(registration: ClientRegistration) -> ClientRegistration:
+    # Email and phone are unique across *all* holders: a 409 alone does not make it ours.
+    try:
+        found = drgreen_client().find_client_by_email(registration.email)
+    except DrGreenError as exc:
+        return _finish(registration, RegistrationState.UNKNOWN, code="drgreen_unavailable", error=exc)
+    if found is None:
+        return _finish(
+            registration,
+            RegistrationState.FOREIGN,
+            code="client_exists_elsewhere",
+            message="This email or phone number is already registered with Dr Green through another "
+            "store (or under a different email). Use different details or contact support.",
+        )
+    return _link(registration, found, created=False)
+
+
+def _link(registration: ClientRegistration, item: dict[str, Any], *, created: bool) -> ClientRegistration:
+    result = clients_upsert_from_list(items=[item])
+    client = Client.objects.get(pk=next(iter(result.pks.values())))
+    state = RegistrationState.CREATED if created else RegistrationState.LINKED
+    return _done(registration, client, state)
+
+
+def _done(
+    registration: ClientRegistration, client: Client, state: str, *, kyc_link: str = ""
+) -> ClientRegistration:
+    with transaction.atomic():
+        locked = Client.objects.select_for_update().get(pk=client.pk)
+        if registration.user_id and locked.user_id and locked.user_id != registration.user_id:
+            # The Dr Green client is already another customer's here; never hand it over.
+            return _finish(
+                registration,
+                RegistrationState.FOREIGN,
+                code="client_already_registered",
+                message="This email is already registered by another customer of this store.",
+            )
+        if registration.user_id and locked.user_id is None:
+            # ``user`` is our own column (not mirrored data): the link from the storefront
+            # account to its Dr Green client.
+            Client.objects.filter(pk=locked.pk).update(user_id=registration.user_id)
+            locked.user_id = registration.user_id
+        registration.state = state
+        registration.client = locked
+        registration.kyc_link = kyc_link[:1000]
+        registration.last_error_code = ""
+        registration.last_error = ""
+        registration.next_attempt_at = None
+        # Dr Green holds the medical record now; we keep no copy (parsing.REDACTED_KEYS).
+        registration.payload = {k: v for k, v in registration.payload.items() if k != "medicalRecord"}
+        registration.save()
+    logger.info("onboarding %s: %s client %s", registration.correlation_id, state, client.drgreen_id)
+    return registration
+
+
+def _finish(
+    registration: ClientRegistration,
+    state: str,
+    *,
+    code: str,
+    error: DrGreenError | None = None,
+    message: str = "",
+) -> ClientRegistration:
+    now = timezone.now()
+    registration.state = state
+    registration.last_error_code = code
+    registration.last_error = message or (str(error) if error else "")
+    retry = state in OPEN_STATES
+    registration.next_attempt_at = now + _backoff(registration.attempts) if retry else None
+    if error is not None and getattr(error, "retry_after", None) and retry:
+        registration.next_attempt_at = max(
+            registration.next_attempt_at, now + timedelta(seconds=float(error.retry_after))
+        )
+    registration.save(
+        update_fields=["state", "last_error_code", "last_error", "next_attempt_at", "updated_at"]
+    )
+    logger.info("onboarding %s: %s (%s)", registration.correlation_id, state, code)
+    return registration
+
+
+def registrations_retry_due(*, now=None, limit: int = 100) -> dict[str, int]:
+    """Beat: send again every registration whose back-off elapsed (and take over ones whose
+    worker died mid-call). Returns how many ended in each state."""
+    now = now or timezone.now()
+    due = Q(state__in=[*OPEN_STATES, RegistrationState.SUBMITTING], next_attempt_at__lte=now) | Q(
+        # Never attempted: its task was lost (or it was queued while the worker was down).
+        state=RegistrationState.PENDING,
+        next_attempt_at__isnull=True,
+        created_at__lte=now - LOST_TASK_GRACE,
+    )
+    ids = list(
+        ClientRegistration.objects.filter(due)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    counts: dict[str, int] = {}
+    for registration_id in ids:
+        try:
+            state = registration_submit(registration_id=registration_id).state
+        except Exception:  # noqa: BLE001 - one registration must not stop the sweep
+            logger.exception("onboarding sweep: registration %s failed", registration_id)
+            state = "error"
+        counts[state] = counts.get(state, 0) + 1
+    return counts

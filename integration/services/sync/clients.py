@@ -1,0 +1,374 @@
+"""Clients: the list item, the detail, the create response, and clients nested in other
+resources (which only ever create stubs or fill blanks)."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from integration.models import Client, ShippingAddress
+
+from . import rows as r
+from .atomic import run_page
+from .parsing import (
+    as_dict,
+    as_list,
+    first_dict,
+    logger,
+    parse_bool,
+    parse_status,
+    parse_str,
+    parse_uuid,
+    parse_when,
+    redact,
+)
+from .results import UpsertResult
+from .tiers import client_next_kyc_poll_at
+
+_STRING_FIELDS = {
+    "firstName": ("first_name", 128),
+    "lastName": ("last_name", 128),
+    "phoneCode": ("phone_code", 16),
+    "phoneCountryCode": ("phone_country_code", 8),
+    "contactNumber": ("contact_number", 32),
+    "rejectionNote": ("rejection_note", None),
+}
+_ADDRESS_FIELDS = {
+    "address1": ("address1", 255),
+    "address2": ("address2", 255),
+    "landmark": ("landmark", 255),
+    "city": ("city", 128),
+    "state": ("state", 128),
+    "country": ("country", 128),
+    "postalCode": ("postal_code", 32),
+}
+_FLAG_KEYS = ("adminApproval", "isKYCVerified", "isActive")
+
+
+def _country_code(value: Any) -> str:
+    code = parse_str(value) or ""
+    return code.upper()[:3]
+
+
+def map_address(data: dict) -> dict[str, Any]:
+    """Dr Green's address keys → model fields, only for keys present. ``postCode`` (the
+    docs' spelling) is read when ``postalCode`` is absent."""
+    values: dict[str, Any] = {}
+    for key, (name, max_length) in _ADDRESS_FIELDS.items():
+        if key in data:
+            values[name] = parse_str(data[key], max_length=max_length) or ""
+    if "postal_code" not in values and "postCode" in data:
+        values["postal_code"] = parse_str(data["postCode"], max_length=32) or ""
+    if "countryCode" in data:
+        values["country_code"] = _country_code(data["countryCode"])
+    return values
+
+
+def _primary_shipping(item: dict) -> dict:
+    # ``shippings`` (list/detail) first; a newer build also sends a flat ``shipping``.
+    return first_dict(item.get("shippings")) or as_dict(item.get("shipping"))
+
+
+def map_client_values(item: dict) -> dict[str, Any]:
+    """The fields a client payload carries. Missing keys are left out (= keep what we
+    hold); the approval and the two flags are also left out when null, since "unknown"
+    must never overwrite a known value."""
+    values: dict[str, Any] = {}
+    for key, (name, max_length) in _STRING_FIELDS.items():
+        if key in item:
+            values[name] = parse_str(item[key], max_length=max_length) or ""
+    if "email" in item:
+        values["email"] = (parse_str(item["email"], max_length=254) or "").lower()
+    approval = parse_status(item.get("adminApproval"))
+    if approval:
+        values["admin_approval"] = approval
+    for key, name in (("isKYCVerified", "is_kyc_verified"), ("isActive", "is_active")):
+        flag = parse_bool(item.get(key), field=key)
+        if flag is not None:
+            values[name] = flag
+    for key, name in (("verifiedAt", "verified_at"), ("rejectedAt", "rejected_at")):
+        if key in item:
+            values[name] = parse_when(item[key], field=key)
+    for key, name in (("createdAt", "created_at"), ("updatedAt", "updated_at")):
+        when = parse_when(item.get(key), field=key)
+        if when is not None:
+            values[name] = when
+    cart_id = parse_uuid(first_dict(item.get("clientCart")).get("id"), field="clientCart.id")
+    if cart_id is not None:
+        values["cart_id"] = cart_id
+    shipping = _primary_shipping(item)
+    if parse_str(shipping.get("country")):
+        values["shipping_country"] = parse_str(shipping["country"], max_length=128)
+    if _country_code(shipping.get("countryCode")):
+        values["shipping_country_code"] = _country_code(shipping["countryCode"])
+    if "clientBusinesses" in item or "clientBusiness" in item:
+        business = first_dict(item.get("clientBusinesses")) or as_dict(item.get("clientBusiness"))
+        values["business_name"] = parse_str(business.get("name"), max_length=255) or ""
+        values["business_type"] = parse_str(business.get("businessType"), max_length=128) or ""
+        values["business_address"] = {k: v for k, v in business.items() if k not in ("name", "businessType")}
+    return values
+
+
+@dataclass
+class ClientRef:
+    """A client as another resource shows it (order, sale): an id, maybe names, maybe
+    shipping rows. Enough for a stub; never authoritative for flags."""
+
+    drgreen_id: uuid.UUID
+    values: dict[str, Any] = field(default_factory=dict)
+    shippings: list[dict] = field(default_factory=list)
+
+
+def client_ref_from(data: Any, *, fallback_id: uuid.UUID | None = None) -> ClientRef | None:
+    data = as_dict(data)
+    drgreen_id = parse_uuid(data.get("id"), field="client.id") or fallback_id
+    if drgreen_id is None:
+        return None
+    values = map_client_values(data)
+    # Flags nested elsewhere (sale.client.isActive) are not the client endpoint's word.
+    for name in (
+        "admin_approval",
+        "is_kyc_verified",
+        "verified_at",
+        "rejected_at",
+        "created_at",
+        "updated_at",
+    ):
+        values.pop(name, None)
+    shippings = [s for s in as_list(data.get("shippings")) if isinstance(s, dict)]
+    return ClientRef(drgreen_id=drgreen_id, values=values, shippings=shippings)
+
+
+def clients_ensure(
+    *, refs: list[ClientRef], observed_at: datetime
+) -> tuple[dict[uuid.UUID, Client], list[uuid.UUID]]:
+    """Every referenced client as a row: existing ones get their blanks filled, missing
+    ones become stubs (``is_stub``, due for a fetch at once). No HTTP, constant queries."""
+    merged: dict[uuid.UUID, ClientRef] = {}
+    for ref in refs:
+        held = merged.setdefault(ref.drgreen_id, ClientRef(drgreen_id=ref.drgreen_id))
+        held.values.update({k: v for k, v in ref.values.items() if not r.is_blank(v)})
+        held.shippings = ref.shippings or held.shippings
+    if not merged:
+        return {}, []
+    clients = r.prefetch(Client, merged.keys())
+    stubs = [
+        Client(
+            drgreen_id=ref.drgreen_id,
+            is_stub=True,
+            first_seen_at=observed_at,
+            last_synced_at=observed_at,
+            next_kyc_poll_at=observed_at,
+            **ref.values,
+        )
+        for ref in merged.values()
+        if ref.drgreen_id not in clients
+    ]
+    created, raced = r.create_missing(Client, stubs)
+    clients.update({c.drgreen_id: c for c in created})
+    if raced:
+        clients.update(r.prefetch(Client, raced))
+    writes = []
+    created_ids = {c.drgreen_id for c in created}
+    for ref in merged.values():
+        client = clients[ref.drgreen_id]
+        if ref.drgreen_id in created_ids:
+            continue
+        changed = r.apply_values(
+            client, r.Row(ref.drgreen_id, fill=ref.values), source="", observed_at=observed_at, stale=True
+        )
+        writes.append((client, changed))
+    r.bulk_write(Client, writes)
+    sync_shippings(
+        {ref.drgreen_id: ref.shippings for ref in merged.values() if ref.shippings},
+        clients=clients,
+        full=False,
+        observed_at=observed_at,
+    )
+    return clients, [c.drgreen_id for c in created]
+
+
+def sync_shippings(
+    shippings_by_client: dict[uuid.UUID, list[dict]],
+    *,
+    clients: dict[uuid.UUID, Client],
+    full: bool,
+    observed_at: datetime,
+) -> None:
+    """Mirror ``shippings`` rows. ``full`` (the client detail) means the list is complete:
+    rows it no longer has are removed, as Dr Green's PATCH rewrites them. Otherwise (a
+    client nested in an order) only rows that carry an id are upserted."""
+    wanted: list[tuple[Client, int, uuid.UUID | None, dict[str, Any]]] = []
+    for client_id, shippings in shippings_by_client.items():
+        client = clients.get(client_id)
+        if client is None:
+            continue
+        for position, data in enumerate(shippings):
+            sid = parse_uuid(data.get("id"), field="shipping.id")
+            if sid is None and not full:
+                continue
+            values = map_address(data)
+            when = parse_when(data.get("createdAt"), field="shipping.createdAt")
+            if when is not None:
+                values["remote_created_at"] = when
+            wanted.append((client, position, sid, values))
+    full_pks = [clients[c].pk for c in shippings_by_client if full and c in clients]
+    if not wanted and not full_pks:
+        return
+    ids = [sid for _, _, sid, _ in wanted if sid is not None]
+    held = list(
+        ShippingAddress.objects.filter(Q(drgreen_id__in=ids) | Q(client_id__in=full_pks)).order_by("pk")
+    )
+    by_id = {s.drgreen_id: s for s in held if s.drgreen_id is not None}
+    idless = {(s.client_id, s.position): s for s in held if s.drgreen_id is None}
+    keep: set[int] = set()
+    create, update = [], []
+    for client, position, sid, values in wanted:
+        row = by_id.get(sid) if sid is not None else idless.get((client.pk, position))
+        if row is None and sid is not None:
+            # Our own registration row (no id yet) at the same place becomes this one.
+            row = idless.pop((client.pk, position), None)
+        fields = {**values, "client_id": client.pk, "position": position, "drgreen_id": sid}
+        if row is None:
+            create.append(ShippingAddress(**fields, last_synced_at=observed_at))
+            continue
+        keep.add(row.pk)
+        changed = [k for k, v in fields.items() if getattr(row, k) != v]
+        for k in changed:
+            setattr(row, k, fields[k])
+        row.last_synced_at = observed_at
+        update.append((row, [*changed, "last_synced_at"]))
+    if full_pks:
+        ShippingAddress.objects.filter(client_id__in=full_pks).exclude(pk__in=keep).delete()
+    if update:
+        union = sorted({n for _, names in update for n in names})
+        ShippingAddress.objects.bulk_update(sorted((u for u, _ in update), key=lambda s: s.pk), union)
+    if create:
+        # Two workers reading the same client (a sweep's page and a refresh) may both find a
+        # shipping row missing; the second insert of the same Dr Green id is the same row, so
+        # it is skipped (ON CONFLICT DO NOTHING) instead of failing the page.
+        ShippingAddress.objects.bulk_create(create, ignore_conflicts=True)
+
+
+def _upsert_clients(
+    items: list[Any], *, source: str, observed_at: datetime, full_shippings: bool, rng: random.Random | None
+) -> UpsertResult:
+    result = UpsertResult()
+    parsed: list[tuple[r.Row, dict]] = []
+    for item in items:
+        item = as_dict(item)
+        drgreen_id = parse_uuid(item.get("id"), field="client.id")
+        if drgreen_id is None:
+            logger.warning("sync: %s item without a usable id skipped", source)
+            result.skipped += 1
+            continue
+        values = {**map_client_values(item), "is_stub": False}
+        parsed.append((r.Row(drgreen_id, values=values, payload=redact(item)), item))
+    by_id = {row.drgreen_id: (row, item) for row, item in parsed}
+    rows = [row for row, _ in by_id.values()]
+    if not rows:
+        return result
+
+    def page() -> UpsertResult:
+        clients = r.prefetch(Client, by_id.keys())
+        fresh = [
+            r.new_instance(Client, row, source=source, observed_at=observed_at)
+            for row in rows
+            if row.drgreen_id not in clients
+        ]
+        for client in fresh:
+            client.next_kyc_poll_at = client_next_kyc_poll_at(client, now=observed_at, rng=rng)
+        created, raced = r.create_missing(Client, fresh)
+        clients.update({c.drgreen_id: c for c in created})
+        clients.update(r.prefetch(Client, raced))
+        created_ids = {c.drgreen_id for c in created}
+        writes = []
+        for row in rows:
+            client = clients[row.drgreen_id]
+            result.pks[row.drgreen_id] = client.pk
+            if row.drgreen_id in created_ids:
+                result.created += 1
+                continue
+            stale = r.is_stale(client, observed_at)
+            changed = r.apply_values(client, row, source=source, observed_at=observed_at, stale=stale)
+            result.updated += bool(changed)
+            result.unchanged += not changed
+            carries_flags = any(k in by_id[row.drgreen_id][1] for k in _FLAG_KEYS)
+            if carries_flags and not stale:
+                client.next_kyc_poll_at = client_next_kyc_poll_at(client, now=observed_at, rng=rng)
+                changed.append("next_kyc_poll_at")
+            writes.append((client, changed + r.stamp_seen(client, observed_at)))
+        r.bulk_write(
+            Client, writes, monotonic_fields={"last_synced_at": {c.pk: observed_at for c, _ in writes}}
+        )
+        # Only an item that carries a ``shippings`` list says anything about the rows.
+        shippings = {
+            row.drgreen_id: [s for s in item["shippings"] if isinstance(s, dict)]
+            for row, item in by_id.values()
+            if isinstance(item.get("shippings"), list)
+        }
+        if full_shippings:
+            sync_shippings(shippings, clients=clients, full=True, observed_at=observed_at)
+        else:
+            # List items carry only {country, currency}: no ids, nothing to mirror as rows.
+            sync_shippings(
+                {k: v for k, v in shippings.items() if any("id" in s for s in v)},
+                clients=clients,
+                full=False,
+                observed_at=observed_at,
+            )
+        return result
+
+    return run_page(page)
+
+
+def clients_upsert_from_list(
+    *,
+    items: list[Any],
+    observed_at: datetime | None = None,
+    source: str = "clients.list",
+    rng: random.Random | None = None,
+) -> UpsertResult:
+    """Items of ``GET /dapp/clients`` (``data.clients``), or of the picker
+    ``/dapp/clients/list`` with ``source="clients.picker"``."""
+    return _upsert_clients(
+        items, source=source, observed_at=observed_at or timezone.now(), full_shippings=False, rng=rng
+    )
+
+
+def client_upsert_from_detail(
+    *, payload: Any, observed_at: datetime | None = None, rng: random.Random | None = None
+) -> UpsertResult:
+    """``GET /dapp/clients/{id}`` → ``data`` (the client itself). Its ``shippings`` list is
+    complete, so shipping rows are reconciled against it."""
+    return _upsert_clients(
+        [payload],
+        source="clients.detail",
+        observed_at=observed_at or timezone.now(),
+        full_shippings=True,
+        rng=rng,
+    )
+
+
+def client_upsert_from_create(
+    *, payload: Any, observed_at: datetime | None = None, rng: random.Random | None = None
+) -> UpsertResult:
+    """``POST /dapp/clients`` → ``data``: ``data.client`` in the backend, ``{"id"}`` or
+    ``{"clientId"}`` per the docs and integrators."""
+    data = as_dict(payload)
+    item = as_dict(data.get("client")) or data
+    if "id" not in item and "clientId" in data:
+        item = {**item, "id": data["clientId"]}
+    return _upsert_clients(
+        [item],
+        source="clients.create",
+        observed_at=observed_at or timezone.now(),
+        full_shippings=True,
+        rng=rng,
+    )

@@ -1,0 +1,283 @@
+"""The full reconcile: walk every client, order, sale and strain and mirror what is there.
+
+- Each resource is walked oldest first (``orderBy=asc``): rows created during the walk
+  land at the end instead of pushing others onto pages we already read (facts §5).
+- Pages are streamed: fetched, upserted in one transaction, forgotten. Memory stays flat
+  and the number of queries per page is constant, whatever N is. With PostgreSQL the next
+  page is fetched while the current one is written (``RECONCILE_PREFETCH``).
+- Every row a page shows is stamped (``last_synced_at``). After a *complete* walk, rows
+  not stamped since the walk began are re-checked one by one (``tombstones.py``) and
+  marked ``remote_missing_since`` only when Dr Green confirms they are gone. Nothing is
+  ever hard-deleted; a row seen again is revived by the upsert.
+- A page that fails to upsert is recorded and skipped (the walk then counts as incomplete,
+  so nothing is tombstoned on its evidence); an upstream failure ends that resource's walk.
+- ``dry_run`` runs every upsert inside a transaction that is rolled back, so the counts
+  say what *would* change, and re-checks without tombstoning.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import traceback
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from django.db import connection
+
+from integration.drgreen import Page
+from integration.models import Client, ShippingAddress
+from integration.services.breaker import UPSTREAM_ERRORS, breaker_allow
+
+from .clients import clients_upsert_from_list
+from .config import sync_settings
+from .orders import orders_upsert_from_list
+from .parsing import parse_uuid
+from .results import UpsertResult
+from .runs import RunContext, SyncOutcome, sync_run
+from .sales import sales_upsert_from_list
+from .strains import strains_upsert_from_list
+from .tombstones import apply_maybe_dry, tombstone_unseen
+
+logger = logging.getLogger("integration.sync")
+
+RECONCILE_LEASE = "mirror.reconcile"
+RESOURCES = ("clients", "orders", "sales", "strains")
+Progress = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class WalkReport:
+    resource: str
+    pages: int = 0
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: int = 0
+    complete: bool = False
+    item_count: int | None = None
+    distinct: int = 0
+    tombstones: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "resource"}
+
+
+def mirror_reconcile(
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+    worker: str | None = None,
+    resources: tuple[str, ...] = RESOURCES,
+    use_breaker: bool = True,
+) -> SyncOutcome:
+    """Walk the whole Dr Green account into the mirror (see the module doc).
+
+    ``progress`` receives ``{"resource", "page", "pages", "rows"}`` after each page and
+    ``{"resource", "done": True, ...report}`` after each resource. The outcome's ``stats``
+    hold one report per resource; ``state`` is ``partial`` when any page or re-check failed.
+    """
+    unknown = set(resources) - set(RESOURCES)
+    if unknown:
+        raise ValueError(f"unknown resources: {', '.join(sorted(unknown))}")
+    conf = sync_settings()
+    outcome = SyncOutcome(kind="reconcile", state="")
+    with sync_run(
+        "reconcile",
+        worker=worker,
+        now=now,
+        lease=RECONCILE_LEASE,
+        lease_ttl=timedelta(seconds=conf.reconcile_lease_ttl_s),
+        dry_run=dry_run,
+        use_breaker=use_breaker,
+        outcome=outcome,
+    ) as ctx:
+        if ctx is not None:
+            reports = _reconcile(ctx, resources=resources, dry_run=dry_run, progress=progress or _quiet)
+            for report in reports:
+                ctx.stats[f"report.{report.resource}"] = report.as_dict()
+    # Flatten for readers: outcome.stats["clients"] = {...}.
+    for name in RESOURCES:
+        if f"report.{name}" in outcome.stats:
+            outcome.stats[name] = outcome.stats.pop(f"report.{name}")
+    return outcome
+
+
+def _quiet(_event: dict[str, Any]) -> None:
+    return None
+
+
+def _reconcile(
+    ctx: RunContext, *, resources: tuple[str, ...], dry_run: bool, progress: Progress
+) -> list[WalkReport]:
+    conf = sync_settings()
+    client = ctx.client
+    take = conf.reconcile_take
+    reports = []
+    walks: list[tuple[str, str | None, Callable[..., Page], Callable[..., UpsertResult]]] = []
+    if "clients" in resources:
+        walks.append(("clients", None, client.list_clients, _upsert(clients_upsert_from_list)))
+    if "orders" in resources:
+        walks.append(("orders", None, client.list_orders, _upsert(orders_upsert_from_list)))
+    if "sales" in resources:
+        walks.append(("sales", None, client.list_sales, _upsert(sales_upsert_from_list)))
+    for resource, _country, fetch, upsert in walks:
+        reports.append(
+            _walk_and_tombstone(ctx, resource, fetch, upsert, take=take, dry_run=dry_run, progress=progress)
+        )
+        if not breaker_allow(now=ctx.now()).allowed:
+            logger.warning("reconcile stopped: breaker open")
+            ctx.stats["stopped_by_breaker"] = 1
+            return reports
+    if "strains" in resources:
+        reports.append(_strains(ctx, take=take, dry_run=dry_run, progress=progress))
+    return reports
+
+
+def _upsert(fn: Callable[..., UpsertResult]) -> Callable[..., UpsertResult]:
+    def run(items: list[dict], observed_at: datetime) -> UpsertResult:
+        return fn(items=items, observed_at=observed_at)
+
+    return run
+
+
+def strain_countries() -> list[str]:
+    """Countries whose catalogue is mirrored: the setting, else where our clients live."""
+    conf = sync_settings()
+    if conf.strain_countries:
+        return sorted({c.upper() for c in conf.strain_countries})
+    codes = set(ShippingAddress.objects.exclude(country_code="").values_list("country_code", flat=True))
+    codes |= set(
+        Client.objects.exclude(shipping_country_code="").values_list("shipping_country_code", flat=True)
+    )
+    return sorted(c.upper() for c in codes if len(c) == 3)
+
+
+def _strains(ctx: RunContext, *, take: int, dry_run: bool, progress: Progress) -> WalkReport:
+    total = WalkReport(resource="strains", complete=True)
+    started = ctx.now()
+    for code in strain_countries():
+
+        def fetch(*, country=code, **kw) -> Page:
+            return ctx.client.list_strains(country_code=country, **kw)
+
+        def upsert(items: list[dict], observed_at: datetime, country=code) -> UpsertResult:
+            return strains_upsert_from_list(items=items, country_code=country, observed_at=observed_at)
+
+        report = _walk(ctx, f"strains:{code}", fetch, upsert, take=take, dry_run=dry_run, progress=progress)
+        for name in ("pages", "rows", "created", "updated", "unchanged", "errors"):
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+        total.complete = total.complete and report.complete
+    if total.complete:
+        total.tombstones = tombstone_unseen(ctx, "strains", walk_started=started, dry_run=dry_run)
+        total.errors += total.tombstones.get("errors", 0)
+    progress({"resource": "strains", "done": True, **total.as_dict()})
+    return total
+
+
+def _walk_and_tombstone(ctx, resource, fetch, upsert, *, take, dry_run, progress) -> WalkReport:
+    started = ctx.now()
+    report = _walk(ctx, resource, fetch, upsert, take=take, dry_run=dry_run, progress=progress)
+    if report.complete and resource == "sales" and report.item_count is not None:
+        # Sales have no detail endpoint to re-check with; only a walk that saw as many
+        # distinct sales as the server counted may stand as evidence that one is gone.
+        report.complete = report.distinct >= report.item_count
+    if report.complete:
+        report.tombstones = tombstone_unseen(ctx, resource, walk_started=started, dry_run=dry_run)
+        report.errors += report.tombstones.get("errors", 0)
+    progress({"resource": resource, "done": True, **report.as_dict()})
+    return report
+
+
+def _walk(ctx: RunContext, resource: str, fetch, upsert, *, take: int, dry_run: bool, progress) -> WalkReport:
+    """Stream one list endpoint, ascending, page by page (optionally fetching ahead)."""
+    report = WalkReport(resource=resource)
+    conf = sync_settings()
+    prefetch = conf.reconcile_prefetch and connection.vendor == "postgresql" and not dry_run
+    previous_ids: list | None = None
+    # Ids of the previous page only: enough to drop the duplicates a shifted page repeats,
+    # without a set that grows with N.
+    previous_set: set = set()
+    distinct = 0
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reconcile-fetch") if prefetch else None
+
+    def get(page_no: int) -> tuple[datetime, Page]:
+        observed = ctx.now()
+        return observed, ctx.call(fetch, page=page_no, take=take, order_by="asc")
+
+    def get_in_thread(page_no: int) -> tuple[datetime, Page]:
+        try:
+            return get(page_no)
+        finally:
+            # The ledger wrote on this thread's own connection; do not leave it open.
+            connection.close()
+
+    pending: Future | None = None
+    page_no = 1
+    try:
+        while True:
+            try:
+                observed, page = pending.result() if pending is not None else get(page_no)
+            except UPSTREAM_ERRORS as exc:
+                report.errors += 1
+                ctx.errors += 1
+                ctx.stats[f"{resource}.upstream_error"] = f"{type(exc).__name__}: {exc}"[:300]
+                logger.warning("reconcile %s stopped on page %s: %s", resource, page_no, exc)
+                return report
+            pending = None
+            ids = [item.get("id") for item in page.items]
+            if previous_ids is not None and ids == previous_ids:
+                logger.warning(
+                    "reconcile %s: page %s repeated page %s; stopping", resource, page_no, page_no - 1
+                )
+                report.complete = False
+                return report
+            more = bool(page.items) and page.meta.has_next
+            if more and pool is not None:
+                # The copied context carries the correlation id and run id into the thread.
+                pending = pool.submit(contextvars.copy_context().run, get_in_thread, page_no + 1)
+            uuids = [parse_uuid(i) for i in ids]
+            fresh = [
+                item for item, u in zip(page.items, uuids, strict=True) if u is None or u not in previous_set
+            ]
+            page_set = {u for u in uuids if u is not None}
+            distinct += len(page_set - previous_set)
+            previous_ids, previous_set = ids, page_set
+            report.item_count = page.meta.item_count
+            try:
+                result = apply_maybe_dry(partial(upsert, fresh, observed), dry_run=dry_run)
+            except Exception:  # noqa: BLE001 - one bad page must not stop the walk
+                report.errors += 1
+                ctx.errors += 1
+                ctx.stats[f"{resource}.page_errors"] += 1
+                logger.error("reconcile %s page %s failed:\n%s", resource, page_no, traceback.format_exc())
+                result = None
+            if result is not None:
+                report.pages += 1
+                report.rows += result.seen
+                report.created += result.created
+                report.updated += result.updated
+                report.unchanged += result.unchanged
+                ctx.page_done(result, key=resource)
+            else:
+                report.pages += 1
+                ctx.renew()
+            if ctx.pages % 20 == 0:
+                ctx.checkpoint()
+            progress(
+                {"resource": resource, "page": page_no, "pages": page.meta.page_count, "rows": report.rows}
+            )
+            if not more:
+                report.complete = report.errors == 0
+                report.distinct = distinct
+                return report
+            page_no += 1
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,201 @@
+"""The generic half of every upsert: prefetch a page's rows by Dr Green id, create the
+missing ones in one statement, diff the rest field by field, write them back in one
+statement. Constant queries per page, whatever its size.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Greatest
+
+from .bulk_sql import values_insert, values_update
+from .parsing import logger
+
+# Order fields never part of a data diff: the status trio goes through the compare-and-swap
+# in status.py, so a page write can never clobber a status another worker just recorded.
+ORDER_STATUS_FIELDS = frozenset(
+    {"order_status", "admin_approval", "payment_status", "status_fingerprint", "status_sequence"}
+)
+
+
+@dataclass
+class Row:
+    """One payload item mapped to model fields.
+
+    ``values`` holds only what the payload actually carried (a key the endpoint does not
+    send is simply absent, so the held value is kept). ``fill`` is applied only where the
+    held value is blank (e.g. the detail endpoint's recomputed ``totalAmount``).
+    """
+
+    drgreen_id: uuid.UUID
+    values: dict[str, Any] = field(default_factory=dict)
+    fill: dict[str, Any] = field(default_factory=dict)
+    payload: Any = None
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or value == "" or value == {} or value == []
+
+
+def dedupe(rows: Iterable[Row]) -> list[Row]:
+    """One row per id; the later item wins (page drift can repeat an item across pages,
+    and within one page the later copy is no older)."""
+    by_id: dict[uuid.UUID, Row] = {}
+    for row in rows:
+        by_id[row.drgreen_id] = row
+    return list(by_id.values())
+
+
+def prefetch(model: type[models.Model], ids: Iterable[uuid.UUID], **select) -> dict[uuid.UUID, Any]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    qs = model._default_manager.filter(drgreen_id__in=ids).order_by()
+    if select.get("select_related"):
+        qs = qs.select_related(*select["select_related"])
+    return {obj.drgreen_id: obj for obj in qs}
+
+
+def new_instance(model: type[models.Model], row: Row, *, source: str, observed_at: datetime, **extra):
+    kwargs = {**{k: v for k, v in row.fill.items() if not is_blank(v)}, **row.values, **extra}
+    raw = {source: row.payload} if row.payload is not None else {}
+    return model(
+        drgreen_id=row.drgreen_id,
+        raw=raw,
+        first_seen_at=observed_at,
+        last_synced_at=observed_at,
+        **kwargs,
+    )
+
+
+def create_missing(model: type[models.Model], instances: list, *, attempts: int = 3) -> tuple[list, set]:
+    """Insert ``instances`` in one statement. Another worker may insert some of the same ids
+    first: the unique ``drgreen_id`` rejects our batch, the savepoint rolls it back, and we
+    retry without the ids that now exist. Returns (created, ids that someone else created);
+    the caller re-reads the latter and treats them as existing rows.
+    """
+    raced: set[uuid.UUID] = set()
+    pending = list(instances)
+    for _ in range(attempts):
+        if not pending:
+            return [], raced
+        try:
+            with transaction.atomic():
+                if not values_insert(model, pending):
+                    model._default_manager.bulk_create(pending)
+            return pending, raced
+        except IntegrityError:
+            now_present = set(
+                model._default_manager.filter(drgreen_id__in=[i.drgreen_id for i in pending]).values_list(
+                    "drgreen_id", flat=True
+                )
+            )
+            if not now_present:
+                raise  # not a race on drgreen_id: a real constraint violation
+            logger.info("sync: %d %s rows created concurrently", len(now_present), model.__name__)
+            raced |= now_present
+            pending = [i for i in pending if i.drgreen_id not in now_present]
+            for inst in pending:
+                inst.pk = None
+                inst._state.adding = True
+    raise IntegrityError(f"could not insert {model.__name__} rows after {attempts} attempts")
+
+
+def is_stale(instance, observed_at: datetime) -> bool:
+    """A payload fetched before the newest one already applied (a slow worker's read).
+    Stub rows were never synced from their own endpoint, so nothing about them is fresher."""
+    if getattr(instance, "is_stub", False):
+        return False
+    held = getattr(instance, "last_synced_at", None)
+    return held is not None and observed_at < held
+
+
+def apply_values(
+    instance, row: Row, *, source: str, observed_at: datetime, stale: bool, protected=frozenset()
+) -> list[str]:
+    """Set the fields ``row`` changes on ``instance``; return their names. A stale payload
+    only fills blanks; ``protected`` fields are left to their own write path."""
+    changed: list[str] = []
+    for name, value in row.values.items():
+        if name in protected:
+            continue
+        held = getattr(instance, name)
+        if held == value or (stale and not is_blank(held)):
+            continue
+        setattr(instance, name, value)
+        changed.append(name)
+    for name, value in row.fill.items():
+        held = getattr(instance, name)
+        if is_blank(held) and not is_blank(value) and held != value:
+            setattr(instance, name, value)
+            changed.append(name)
+    if row.payload is not None and hasattr(instance, "raw"):
+        held_raw = (instance.raw or {}).get(source)
+        if held_raw != row.payload and (not stale or held_raw is None):
+            instance.raw = {**(instance.raw or {}), source: row.payload}
+            changed.append("raw")
+    return changed
+
+
+def stamp_seen(instance, observed_at: datetime) -> list[str]:
+    """Mark the row as seen at ``observed_at`` and clear a tombstone. Written as
+    ``GREATEST(COALESCE(col, t), t)`` so a slow worker never moves the stamp backwards."""
+    fields = []
+    held = instance.last_synced_at
+    if held is None or observed_at > held:
+        fields.append("last_synced_at")
+    if instance.remote_missing_since is not None:
+        instance.remote_missing_since = None
+        fields.append("remote_missing_since")
+    return fields
+
+
+def monotonic(field_name: str, when: datetime):
+    """An expression for bulk_update: the later of the held value and ``when``."""
+    return Greatest(Coalesce(F(field_name), Value(when)), Value(when))
+
+
+def bulk_write(
+    model: type[models.Model],
+    writes: list[tuple[Any, list[str]]],
+    *,
+    monotonic_fields=None,
+    protected=frozenset(),
+) -> int:
+    """One UPDATE for every row that has something to write. ``monotonic_fields`` maps a
+    field to the time each row should move it forward to (see ``monotonic``). Rows are
+    written in pk order so two workers lock overlapping rows in the same order."""
+    monotonic_fields = monotonic_fields or {}
+    todo = [(inst, names) for inst, names in writes if names]
+    if not todo:
+        return 0
+    union = sorted({n for _, names in todo for n in names} - protected)
+    if not union:
+        return 0
+    todo.sort(key=lambda pair: pair[0].pk)
+    objs = [inst for inst, _ in todo]
+    concrete: dict[int, dict[str, Any]] = {}
+    for inst in objs:
+        for name, when_by_pk in monotonic_fields.items():
+            if name in union:
+                held = getattr(inst, name)
+                when = when_by_pk.get(inst.pk) or held
+                if when is None:
+                    continue  # nothing to move forward to (SQLite's MAX() would give NULL)
+                concrete.setdefault(inst.pk, {})[name] = max(held, when) if held else when
+                setattr(inst, name, monotonic(name, when))
+    try:
+        if not values_update(model, objs, union, monotonic_fields):
+            model._default_manager.bulk_update(objs, union)
+    finally:
+        for inst in objs:
+            for name, value in concrete.get(inst.pk, {}).items():
+                setattr(inst, name, value)
+    return len(objs)

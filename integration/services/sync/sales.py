@@ -1,0 +1,100 @@
+"""Sales pipeline entries (``GET /dapp/sales``), mirror-only."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from integration.models import Order, Sale
+
+from . import rows as r
+from .atomic import run_page
+from .clients import client_ref_from, clients_ensure
+from .parsing import as_dict, logger, parse_str, parse_uuid, parse_when, redact
+from .results import UpsertResult
+
+
+def map_sale(item: Any) -> tuple[r.Row, Any] | None:
+    item = as_dict(item)
+    drgreen_id = parse_uuid(item.get("id"), field="sale.id")
+    if drgreen_id is None:
+        return None
+    values: dict[str, Any] = {}
+    stage = parse_str(item.get("stage"), max_length=32)
+    if stage:
+        values["stage"] = stage.upper()
+    if "description" in item:
+        values["description"] = parse_str(item["description"]) or ""  # null when unset
+    if "orderId" in item:
+        values["order_drgreen_id"] = parse_uuid(item["orderId"], field="sale.orderId")
+    for key, name in (("createdAt", "created_at"), ("updatedAt", "updated_at")):
+        when = parse_when(item.get(key), field=key)
+        if when is not None:
+            values[name] = when
+    ref = client_ref_from(item.get("client"), fallback_id=parse_uuid(item.get("clientId"), field="clientId"))
+    if ref is not None:
+        values["client_drgreen_id"] = ref.drgreen_id
+    return r.Row(drgreen_id, values=values, payload=redact(item)), ref
+
+
+def sales_upsert_from_list(*, items: list[Any], observed_at: datetime | None = None) -> UpsertResult:
+    """Items of ``GET /dapp/sales`` (``data.sales``). The client may become a stub; an order
+    not mirrored yet stays as ``order_drgreen_id`` until the order upsert links it."""
+    observed_at = observed_at or timezone.now()
+    source = "sales.list"
+    mapped: dict[uuid.UUID, tuple[r.Row, Any]] = {}
+    skipped = 0
+    for item in items or []:
+        pair = map_sale(item)
+        if pair is None:
+            logger.warning("sync: %s item without a usable id skipped", source)
+            skipped += 1
+            continue
+        mapped[pair[0].drgreen_id] = pair
+
+    def page() -> UpsertResult:
+        result = UpsertResult(skipped=skipped)
+        if not mapped:
+            return result
+        sales = r.prefetch(Sale, mapped.keys())
+        clients, result.stub_client_ids = clients_ensure(
+            refs=[ref for _, ref in mapped.values() if ref is not None], observed_at=observed_at
+        )
+        order_ids = {row.values.get("order_drgreen_id") for row, _ in mapped.values()} - {None}
+        orders = dict(Order.objects.filter(drgreen_id__in=order_ids).values_list("drgreen_id", "pk"))
+        for row, ref in mapped.values():
+            if ref is not None:
+                row.values["client_id"] = clients[ref.drgreen_id].pk
+            if "order_drgreen_id" in row.values:
+                row.values["order_id"] = orders.get(row.values["order_drgreen_id"])
+        fresh = [
+            r.new_instance(Sale, row, source=source, observed_at=observed_at)
+            for sid, (row, _) in mapped.items()
+            if sid not in sales
+        ]
+        created, raced = r.create_missing(Sale, fresh)
+        sales.update({s.drgreen_id: s for s in created})
+        sales.update(r.prefetch(Sale, raced))
+        created_ids = {s.drgreen_id for s in created}
+        writes = []
+        for sid, (row, _) in mapped.items():
+            sale = sales[sid]
+            result.pks[sid] = sale.pk
+            if sid in created_ids:
+                continue
+            changed = r.apply_values(
+                sale, row, source=source, observed_at=observed_at, stale=r.is_stale(sale, observed_at)
+            )
+            result.updated += bool(changed)
+            result.unchanged += not changed
+            writes.append((sale, changed + r.stamp_seen(sale, observed_at)))
+        r.bulk_write(
+            Sale, writes, monotonic_fields={"last_synced_at": {s.pk: observed_at for s, _ in writes}}
+        )
+        result.created = len(created)
+        return result
+
+    return run_page(page)

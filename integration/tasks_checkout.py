@@ -1,0 +1,71 @@
+"""Celery tasks of checkout and client onboarding: thin wrappers around the services.
+
+Discovered through ``IntegrationConfig.ready()`` (``integration/apps.py`` imports this
+module), so workers, beat and ``delay()`` callers all see the same registered names. The
+beat entries are in ``integration/schedule_checkout.py`` (no Django imports allowed there).
+
+None of these tasks auto-retries: a retried ``POST /dapp/orders`` is exactly the
+duplicate order this app exists to prevent. The one explicit retry is for a placement that
+waits its turn behind another placement of the same client, and that retry only re-tries
+the *claim*; the services decide whether any Dr Green write happens.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from integration.models import PlacementState
+from integration.services import checkout as checkout_services
+from integration.services import onboarding as onboarding_services
+
+
+@shared_task(
+    name="integration.placement_execute",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=60,
+    ignore_result=True,
+)
+def placement_execute(self, placement_id: int) -> str:
+    """Place one committed placement with Dr Green.
+
+    ``acks_late`` + ``reject_on_worker_lost``: if the worker dies, the message comes back
+    and the service sees the placement's lease (no second POST while the lease runs; after
+    it, recovery reads Dr Green before anything else).
+    """
+    try:
+        placement = checkout_services.placement_execute(placement_id=placement_id)
+    except checkout_services.PlacementBusy:
+        # Another placement of this client holds its Dr Green cart: wait for our turn.
+        raise self.retry(countdown=2) from None
+    if placement.state == PlacementState.RETRY_SAFE and placement.next_recovery_at is not None:
+        # Evidence says no order exists (see the service): run it again after its back-off
+        # rather than waiting for the next sweep. Not a retry of a POST that may have landed.
+        countdown = max(1.0, (placement.next_recovery_at - timezone.now()).total_seconds())
+        checkout_services.placement_enqueue(placement_id=placement_id, countdown=countdown)
+    return placement.state
+
+
+@shared_task(name="integration.placement_recover", ignore_result=True)
+def placement_recover(placement_id: int) -> str:
+    return checkout_services.placement_recover(placement_id=placement_id).state
+
+
+@shared_task(name="integration.placements_recover_unknown", ignore_result=True)
+def placements_recover_unknown() -> dict[str, int]:
+    """Beat: settle ``unknown`` placements, take over dead workers' ones, re-run the
+    ``retry_safe`` and lost ``new`` ones."""
+    return checkout_services.placements_sweep()
+
+
+@shared_task(name="integration.registration_submit", ignore_result=True)
+def registration_submit(registration_id: int) -> str:
+    return onboarding_services.registration_submit(registration_id=registration_id).state
+
+
+@shared_task(name="integration.registrations_retry_pending", ignore_result=True)
+def registrations_retry_pending() -> dict[str, int]:
+    """Beat: send again the registrations Dr Green could not take yet (KYC provider down)."""
+    return onboarding_services.registrations_retry_due()

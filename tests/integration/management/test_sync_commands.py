@@ -1,0 +1,101 @@
+"""drgreen_reconcile, drgreen_refresh and drgreen_prune_logs: output, summaries, exit codes."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from integration.models import ApiCall, Client, Order, SyncRun
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run(*args) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command(*args, stdout=out, stderr=err)
+    except SystemExit as exc:
+        return int(exc.code or 0), out.getvalue(), err.getvalue()
+    return 0, out.getvalue(), err.getvalue()
+
+
+def test_reconcile_prints_progress_and_a_counted_summary(drgreen_holder):
+    drgreen_holder.seed(strains=2, clients=5, orders=12)
+    code, out, err = run("drgreen_reconcile")
+    assert code == 0, err
+    assert "orders         page 1/1  rows 12" in out
+    assert "Reconcile summary" in out
+    assert "orders   pages     1  rows      12  created     12" in out
+    assert "complete yes" in out and "errors   0" in out
+    assert Order.objects.count() == 12
+
+
+def test_reconcile_dry_run_writes_nothing(drgreen_holder):
+    drgreen_holder.seed(strains=2, clients=5, orders=12)
+    code, out, _ = run("drgreen_reconcile", "--dry-run", "--no-progress")
+    assert code == 0
+    assert "dry run: nothing written" in out and "created     12" in out
+    assert "page 1/" not in out
+    assert Order.objects.count() == 0 and Client.objects.count() == 0
+    assert SyncRun.objects.get(kind="reconcile").dry_run
+
+
+def test_reconcile_exits_non_zero_when_a_resource_fails(drgreen_holder, settings):
+    settings.DRGREEN = {**settings.DRGREEN, "GET_RETRIES": 0}
+    drgreen_holder.seed(strains=2, clients=5, orders=12)
+    drgreen_holder.sandbox.add_fault(kind="status", status=502, method="GET", path="/api/v1/dapp/sales")
+    code, out, err = run("drgreen_reconcile", "--no-progress")
+    assert code == 1
+    assert "sales    pages     0" in out and "complete NO" in out
+    assert "reconcile not clean" in err and "incomplete=sales" in err
+    # The other resources were still reconciled (per-resource isolation).
+    assert Order.objects.count() == 12
+
+
+def test_reconcile_refuses_unknown_resources():
+    with pytest.raises(CommandError, match="unknown resources: widgets"):
+        call_command("drgreen_reconcile", "--only", "orders,widgets")
+
+
+def test_refresh_an_order_and_a_client_by_id_and_pk(drgreen_holder):
+    drgreen_holder.seed(strains=1, clients=3, orders=3)
+    run("drgreen_reconcile", "--no-progress")
+    order = Order.objects.first()
+    code, out, _ = run("drgreen_refresh", str(order.drgreen_id))
+    assert code == 0 and f"refreshed order {order.drgreen_id}" in out
+    assert Order.objects.get(pk=order.pk).lines_synced_at is not None
+    client = Client.objects.first()
+    code, out, _ = run("drgreen_refresh", str(client.pk), "--kind", "client")
+    assert code == 0 and f"refreshed client {client.drgreen_id}" in out
+
+
+def test_refresh_of_an_unknown_id_fails(drgreen_holder):
+    code, _, err = run("drgreen_refresh", str(uuid.uuid4()))
+    assert code == 1 and "Dr Green does not know" in err
+    with pytest.raises(CommandError, match="needs --kind"):
+        call_command("drgreen_refresh", "42")
+
+
+def test_prune_logs_deletes_by_age():
+    now = timezone.now()
+    old_run = SyncRun.objects.create(kind="orders.sweep", started_at=now - timedelta(days=40))
+    SyncRun.objects.create(kind="orders.sweep", started_at=now - timedelta(days=1))
+    ApiCall.objects.create(
+        method="GET", route="/dapp/orders", created_at=now - timedelta(days=40), sync_run=old_run
+    )
+    ApiCall.objects.create(method="GET", route="/dapp/orders", created_at=now - timedelta(days=2))
+
+    code, out, _ = run("drgreen_prune_logs", "--dry-run")
+    assert code == 0 and "would delete 1 API calls and 1 sync runs" in out
+    assert ApiCall.objects.count() == 2
+
+    code, out, _ = run("drgreen_prune_logs", "--days", "1", "--sync-run-days", "30")
+    assert "deleted 2 API calls and 1 sync runs" in out
+    assert ApiCall.objects.count() == 0 and SyncRun.objects.count() == 1
+    with pytest.raises(CommandError, match="negative"):
+        call_command("drgreen_prune_logs", "--days", "-1")

@@ -1,0 +1,75 @@
+"""Tasks are registered, thin and never auto-retry a POST; beat runs the sweeps."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.conf import settings as django_settings
+
+from drgreen_store.celery import app
+from integration import tasks_checkout
+from integration.models import OrderPlacement, PlacementState
+from integration.schedule_checkout import CHECKOUT_BEAT_SCHEDULE
+from integration.services.checkout import order_place
+
+from .sandbox_fixtures import ORDERS_PATH
+
+TASKS = (
+    "integration.placement_execute",
+    "integration.placement_recover",
+    "integration.placements_recover_unknown",
+    "integration.registration_submit",
+    "integration.registrations_retry_pending",
+)
+
+
+def test_tasks_are_registered_with_the_app():
+    app.loader.import_default_modules()
+    assert set(TASKS) <= set(app.tasks)
+
+
+def test_no_task_retries_on_its_own():
+    for name in TASKS:
+        task = app.tasks[name]
+        assert not getattr(task, "autoretry_for", ()), name
+    assert (
+        tasks_checkout.placement_execute.acks_late and tasks_checkout.placement_execute.reject_on_worker_lost
+    )
+
+
+def test_beat_runs_both_sweeps_with_expiry_no_longer_than_the_interval():
+    beat = django_settings.CELERY_BEAT_SCHEDULE
+    for name, entry in CHECKOUT_BEAT_SCHEDULE.items():
+        assert beat.get(name) == entry
+        assert entry["task"] in TASKS
+        assert entry["options"]["expires"] <= entry["schedule"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_task_mode_places_after_commit(seeded, eager_tasks):
+    cid = seeded.verified_client_ids()[0]
+    client = seeded.mirror_client(cid)
+    placement = order_place(
+        client=client, idempotency_key="t", lines=[(seeded.strain_ids[0], 2)], execute="task"
+    )
+    placement.refresh_from_db()
+    assert placement.state == PlacementState.PLACED
+    (remote,) = seeded.remote_orders(cid)
+    assert Decimal(str(remote["lines"][0]["quantity"])) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_task_settles_what_the_request_left_behind(seeded, eager_tasks, settings):
+    settings.DRGREEN_CHECKOUT = {**settings.DRGREEN_CHECKOUT, "SETTLE_S": 3600}
+    cid = seeded.verified_client_ids()[0]
+    client = seeded.mirror_client(cid)
+    seeded.sandbox.add_fault(method="POST", path=ORDERS_PATH, kind="status", status=503, count=1)
+    placement = order_place(
+        client=client, idempotency_key="s", lines=[(seeded.strain_ids[0], 1)], execute="inline"
+    )
+    assert placement.state == PlacementState.UNKNOWN
+    settings.DRGREEN_CHECKOUT = {**settings.DRGREEN_CHECKOUT, "SETTLE_S": 0}
+    OrderPlacement.objects.filter(pk=placement.pk).update(next_recovery_at=None)
+    assert tasks_checkout.placements_recover_unknown.delay().get() == {PlacementState.PLACED: 1}
+    assert len(seeded.remote_orders(cid)) == 1

@@ -1,0 +1,94 @@
+"""Validation of client and strains against a mirror refreshed from the sandbox.
+
+A refused checkout leaves nothing behind and makes no Dr Green write."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from integration.models import OrderPlacement, PlacementState
+from integration.services.checkout import order_place
+from integration.services.errors import ServiceError
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _refused(client, lines, code):
+    before = OrderPlacement.objects.filter(client=client).count()
+    with pytest.raises(ServiceError) as err:
+        order_place(client=client, idempotency_key=f"refused-{code}", lines=lines, execute="inline")
+    assert err.value.code == code, err.value.message
+    assert OrderPlacement.objects.filter(client=client).count() == before
+    return err.value
+
+
+@pytest.mark.parametrize(
+    ("flags", "code"),
+    [
+        ({"adminApproval": "PENDING"}, "client_not_verified"),
+        ({"adminApproval": "REJECTED"}, "client_not_verified"),
+        ({"isKYCVerified": False}, "kyc_pending"),
+        ({"isActive": False}, "client_inactive"),
+    ],
+)
+def test_client_gates_are_checked_on_fresh_data(seeded, flags, code):
+    cid = seeded.verified_client_ids()[0]
+    client = seeded.mirror_client(cid)  # mirrored while verified: the mirror says "yes"
+    seeded.sandbox.control("POST", f"clients/{cid}/set", flags)
+    # Too fresh to re-read by age, but Dr Green refuses at placement: the rejection is kept
+    # with the same code, and no order exists.
+    placement = order_place(
+        client=client, idempotency_key="gate", lines=[(seeded.strain_ids[0], 1)], execute="inline"
+    )
+    assert placement.state == PlacementState.REJECTED and placement.rejection_code == code
+    assert seeded.remote_orders(cid) == []
+    # The next checkout sees the stale mirror is wrong before committing anything.
+    client.refresh_from_db()
+    client.last_synced_at = client.last_synced_at.replace(year=2000)
+    client.save(update_fields=["last_synced_at"])
+    _refused(client, [(seeded.strain_ids[0], 1)], code)
+
+
+def test_a_mirror_that_says_no_is_re_read_before_refusing(seeded):
+    pending = seeded.client_ids[7]  # seeded PENDING, without KYC
+    client = seeded.mirror_client(pending)
+    assert client.admin_approval == "PENDING"
+    seeded.sandbox.approve_client(pending)
+    seeded.sandbox.kyc_pass(pending)
+    placement = order_place(
+        client=client, idempotency_key="now-ok", lines=[(seeded.strain_ids[0], 1)], execute="inline"
+    )
+    assert placement.state == PlacementState.PLACED
+
+
+def test_strains_are_checked_in_the_shipping_country(seeded):
+    client = seeded.mirror_client(seeded.verified_client_ids()[0])
+    s_off, s_low = seeded.strain_ids[0], seeded.strain_ids[1]
+    seeded.sandbox.set_stock(s_off, countryCode="GBR", isAvailable=False)
+    seeded.sandbox.set_stock(s_low, countryCode="GBR", stockQuantity=2)
+    err = _refused(client, [(s_off, 1)], "strain_unavailable")
+    assert err.details == {"strain_id": s_off, "country_code": "GBR"}
+    err = _refused(client, [(s_low, "2.5")], "insufficient_stock")
+    assert err.details["available"] == "2" and err.details["requested"] == "2.5"
+    _refused(client, [(str(uuid.uuid4()), 1)], "strain_unavailable")
+    # Stock only in another country does not count.
+    seeded.sandbox.set_stock(s_off, countryCode="DEU", stockQuantity=50, isAvailable=True)
+    _refused(client, [(s_off, 1)], "strain_unavailable")
+    placement = order_place(client=client, idempotency_key="fine", lines=[(s_low, 2)], execute="inline")
+    assert placement.state == PlacementState.PLACED
+
+
+def test_the_expected_total_is_retail_price_times_quantity(seeded):
+    cid = seeded.verified_client_ids()[0]
+    client = seeded.mirror_client(cid)
+    placement = order_place(
+        client=client,
+        idempotency_key="t",
+        lines=[(seeded.strain_ids[0], "1.25"), (seeded.strain_ids[1], 3)],
+        execute="inline",
+    )
+    (remote,) = seeded.remote_orders(cid)
+    assert abs(Decimal(str(remote["totalAmount"])) - placement.expected_total) <= Decimal("0.01")
