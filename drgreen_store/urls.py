@@ -35,6 +35,7 @@ def handler500(request):
         return json_server_error(request)
     return _defaults.server_error(request)
 
+
 # --- Operations: Prometheus metrics (protected) -----------------------------------------
 from integration.observability.views import metrics_view  # noqa: E402
 

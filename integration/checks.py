@@ -29,7 +29,5 @@ def check_drgreen_keys(app_configs=None, **kwargs):
         # never the key material itself.
         errors.append(checks.Error(f"Dr Green key pair rejected: {exc}", id=exc.check_id))
     if conf.order_body_mode not in ("cart", "docs"):
-        errors.append(
-            checks.Error("DRGREEN_ORDER_BODY_MODE must be 'cart' or 'docs'.", id="drgreen.E007")
-        )
+        errors.append(checks.Error("DRGREEN_ORDER_BODY_MODE must be 'cart' or 'docs'.", id="drgreen.E007"))
     return errors

@@ -99,6 +99,7 @@ def shortest_interval_s(entry_schedule) -> float:
         return entry_schedule.run_every.total_seconds()
     raise ValueError(f"unknown schedule {entry_schedule!r}")
 
+
 # Checkout recovery and onboarding retry sweeps (defined beside their tasks' owner module).
 from integration.schedule_checkout import CHECKOUT_BEAT_SCHEDULE  # noqa: E402
 

@@ -159,7 +159,10 @@ class BaseClient:
             ) from None
         if not isinstance(envelope, dict):
             raise ResponseFormatError(
-                "response body is not a JSON object", status=raw.status, body=envelope, method=method,
+                "response body is not a JSON object",
+                status=raw.status,
+                body=envelope,
+                method=method,
                 path=route,
             )
         success = envelope.get("success")

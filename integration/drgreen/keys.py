@@ -88,9 +88,7 @@ def load_api_key(api_key: str) -> ec.EllipticCurvePublicKey:
     """Decode an api key (base64 of a PEM SPKI public key) into a secp256k1 public key."""
     pem = _decode_pem_text(api_key, _API)
     if b"PRIVATE KEY-----" in pem:
-        raise KeyFormatError(
-            f"{_API} decodes to a private key PEM; expected the public key.", CHECK_NOT_PEM
-        )
+        raise KeyFormatError(f"{_API} decodes to a private key PEM; expected the public key.", CHECK_NOT_PEM)
     if b"-----BEGIN PUBLIC KEY-----" not in pem:
         raise KeyFormatError(f"{_API} does not decode to a PEM public key.", CHECK_NOT_PEM)
     try:

@@ -56,9 +56,7 @@ def _form_encode_component(text: str) -> str:
 
 def form_encode(params: Iterable[tuple[str, str]]) -> str:
     """WHATWG form-urlencode ``(key, value)`` pairs in the order given (URLSearchParams rules)."""
-    return "&".join(
-        f"{_form_encode_component(key)}={_form_encode_component(value)}" for key, value in params
-    )
+    return "&".join(f"{_form_encode_component(key)}={_form_encode_component(value)}" for key, value in params)
 
 
 def query_value(value: Any) -> str:

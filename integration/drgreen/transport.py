@@ -230,8 +230,15 @@ class Transport:
                 )
                 self._record(
                     CallRecord(
-                        method, record_path, None, (time.monotonic() - started) * 1000,
-                        correlation_id, attempt, delivered, type(error).__name__, record_query,
+                        method,
+                        record_path,
+                        None,
+                        (time.monotonic() - started) * 1000,
+                        correlation_id,
+                        attempt,
+                        delivered,
+                        type(error).__name__,
+                        record_query,
                     )
                 )
                 if attempt < attempts:
@@ -246,8 +253,15 @@ class Transport:
             if 200 <= status < 300:
                 self._record(
                     CallRecord(
-                        method, record_path, status, duration_ms, correlation_id, attempt, True,
-                        None, record_query,
+                        method,
+                        record_path,
+                        status,
+                        duration_ms,
+                        correlation_id,
+                        attempt,
+                        True,
+                        None,
+                        record_query,
                     )
                 )
                 return RawResponse(status=status, headers=dict(response.headers), content=content)
@@ -257,8 +271,15 @@ class Transport:
             )
             self._record(
                 CallRecord(
-                    method, record_path, status, duration_ms, correlation_id, attempt, True,
-                    type(err).__name__, record_query,
+                    method,
+                    record_path,
+                    status,
+                    duration_ms,
+                    correlation_id,
+                    attempt,
+                    True,
+                    type(err).__name__,
+                    record_query,
                 )
             )
             retry = status in _RETRY_STATUSES and (

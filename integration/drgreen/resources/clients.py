@@ -24,7 +24,8 @@ def parse_created_client(data: Any) -> dict[str, Any]:
         raise ResponseFormatError("client create returned no object", body=data)
     nested = data.get("client")
     client: dict[str, Any] = (
-        dict(nested) if isinstance(nested, Mapping)
+        dict(nested)
+        if isinstance(nested, Mapping)
         else {k: v for k, v in data.items() if k not in ("message", "kycLink", "clientId")}
     )
     nested_id = nested.get("id") if isinstance(nested, Mapping) else None
@@ -111,8 +112,12 @@ class ClientsMixin(BaseClient):
         """``GET /dapp/client/{clientId}/orders`` (singular ``client``; items lack ``adminApproval``)."""
         params = [("page", page), ("take", take), ("orderBy", order_by), ("status", status)]
         return self._list(
-            "/dapp/client/{clientId}/orders", "orders", params,
-            path_params={"clientId": client_id}, page=page, take=take,
+            "/dapp/client/{clientId}/orders",
+            "orders",
+            params,
+            path_params={"clientId": client_id},
+            page=page,
+            take=take,
         )
 
     def list_client_transactions(
@@ -121,7 +126,9 @@ class ClientsMixin(BaseClient):
         """``GET /dapp/client/{clientId}/transactions`` (not really paginated: all rows at once)."""
         params = [("status", status), ("method", method)]
         return self._list(
-            "/dapp/client/{clientId}/transactions", "transactions", params,
+            "/dapp/client/{clientId}/transactions",
+            "transactions",
+            params,
             path_params={"clientId": client_id},
         )
 

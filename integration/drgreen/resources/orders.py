@@ -17,8 +17,9 @@ def unwrap_order_details(data: Any, *, path: str | None = None) -> dict[str, Any
     if isinstance(data, Mapping) and "orderDetails" in data:
         details = data["orderDetails"]
         if details is None:
-            raise NotFound("order not found (orderDetails is null)", status=200, body=data,
-                           method="GET", path=path)
+            raise NotFound(
+                "order not found (orderDetails is null)", status=200, body=data, method="GET", path=path
+            )
         if not isinstance(details, Mapping):
             raise ResponseFormatError("orderDetails is not an object", body=data, path=path)
         return dict(details)
@@ -84,8 +85,9 @@ class OrdersMixin(BaseClient):
 
     def list_recent_orders(self, *, page: int | None = None, take: int | None = None) -> Page:
         """``GET /dapp/orders/recent`` (wrapper ``recentOrders``, newest first, no ``adminApproval``)."""
-        return self._list("/dapp/orders/recent", "recentOrders", [("page", page), ("take", take)],
-                          page=page, take=take)
+        return self._list(
+            "/dapp/orders/recent", "recentOrders", [("page", page), ("take", take)], page=page, take=take
+        )
 
     def order_summary(self) -> dict[str, Any]:
         """``GET /dapp/orders/summary`` → ``{"summary": {...adminApproval counts, "totalCount"}}``."""

@@ -81,7 +81,10 @@ class ReportsMixin(BaseClient):
     ) -> Page:
         """``GET /dapp/commissions`` (wrapper ``commissions``)."""
         params: list[tuple[str, Any]] = [
-            ("page", page), ("take", take), ("orderBy", order_by), ("paymentStatus", payment_status),
+            ("page", page),
+            ("take", take),
+            ("orderBy", order_by),
+            ("paymentStatus", payment_status),
             *search_params(search),
         ]
         return self._list("/dapp/commissions", "commissions", params, page=page, take=take)

@@ -25,7 +25,11 @@ class SalesMixin(BaseClient):
     ) -> Page:
         """``GET /dapp/sales`` (``stage`` LEADS/ONGOING/CLOSED)."""
         params: list[tuple[str, Any]] = [
-            ("page", page), ("take", take), ("orderBy", order_by), ("stage", stage), *search_params(search),
+            ("page", page),
+            ("take", take),
+            ("orderBy", order_by),
+            ("stage", stage),
+            *search_params(search),
         ]
         return self._list("/dapp/sales", "sales", params, page=page, take=take)
 
