@@ -35,11 +35,7 @@ from __future__ import annotations
 import argparse
 import heapq
 import json
-import os
 import random
-import secrets
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -59,6 +55,8 @@ from .soak_report import (
     pct,
     rss_mb,
 )
+from .soak_setup import boot, drop_database, start_workers
+from .soak_threads import Beat, Monitor, catch_up_times
 
 # step → (field, value, delay range in simulated minutes after the previous step)
 SCRIPT = (
@@ -84,155 +82,6 @@ BACKGROUND_FAULTS = (
 )
 
 
-def _boot(tmp: Path, sb: SandboxProcess, keys: dict) -> str:
-    """Environment for the harness and the workers, then Django (on the sim clock)."""
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "drgreen_store.settings",
-            "DRGREEN_VAR_DIR": str(tmp / "var"),
-            "DRGREEN_API_URL": sb.api_url,
-            "DRGREEN_API_KEY": keys["apiKey"],
-            "DRGREEN_SECRET_KEY": keys["secretKey"],
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "DJANGO_SECURE_SSL_REDIRECT": "false",
-            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "EMAIL_FILE_PATH": str(tmp / "mail"),
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        base, _, _name = url.rpartition("/")
-        name = f"soak_{os.getpid()}"
-        with psycopg.connect(
-            f"{base}/postgres".replace("postgres://", "postgresql://", 1), autocommit=True
-        ) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            c.execute(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = f"{base}/{name}"
-    soak_clock.install()
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-    from django.db import connection
-
-    return connection.vendor
-
-
-def _drop_database() -> None:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")) and url.rsplit("/", 1)[1].startswith("soak_"):
-        import psycopg
-        from django.db import connections
-
-        connections.close_all()
-        base, _, name = url.rpartition("/")
-        with psycopg.connect(
-            f"{base}/postgres".replace("postgres://", "postgresql://", 1), autocommit=True
-        ) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-class Beat(threading.Thread):
-    """The project's beat schedule (interval entries) on the simulated clock."""
-
-    def __init__(self) -> None:
-        super().__init__(daemon=True, name="soak-beat")
-        from integration.schedule import BEAT_SCHEDULE, shortest_interval_s
-
-        self.entries = []
-        for name, entry in BEAT_SCHEDULE.items():
-            seconds = shortest_interval_s(entry["schedule"])
-            if seconds < 3600:  # the nightly reconcile and pruning are not part of a soak
-                self.entries.append((name, entry["task"], seconds))
-        self.stop = threading.Event()
-        self.sent = 0
-
-    def run(self) -> None:
-        from drgreen_store.celery import app
-
-        due = {name: soak_clock.sim_timestamp() for name, _, _ in self.entries}
-        while not self.stop.is_set():
-            now = soak_clock.sim_timestamp()
-            for name, task, seconds in self.entries:
-                if now >= due[name]:
-                    app.send_task(task, expires=max(0.2, seconds / soak_clock.speed()))
-                    self.sent += 1
-                    due[name] = now + seconds
-            time.sleep(0.02)
-
-
-class Monitor(threading.Thread):
-    """Samples the breaker and the outage's backlog: active orders whose next poll fell due
-    before the outage ended and that no sweep has polled since (a poll moves it on)."""
-
-    def __init__(self, outage_end: float) -> None:
-        super().__init__(daemon=True, name="soak-monitor")
-        self.outage_end = datetime.fromtimestamp(outage_end, tz=UTC)
-        self.samples: list[tuple[float, str, int]] = []  # (sim ts, breaker state, backlog)
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        from django.db import connection
-
-        from integration.models import BreakerState, Order
-
-        try:
-            while not self.stop.is_set():
-                now = soak_clock.sim_now()
-                state = BreakerState.objects.filter(name="drgreen").values_list("state", flat=True).first()
-                backlog = Order.objects.active().filter(next_poll_at__lte=self.outage_end).count()
-                self.samples.append((now.timestamp(), state or "closed", backlog))
-                time.sleep(0.1)
-        finally:
-            connection.close()
-
-
-def _catch_up(samples, outage_end: float) -> tuple[float | None, float | None]:
-    """Simulated seconds after the outage's end until the breaker closed, and until the
-    outage's backlog was polled away."""
-    closed = next((ts for ts, state, _ in samples if ts >= outage_end and state == "closed"), None)
-    caught = next((ts for ts, _, backlog in samples if ts >= outage_end and backlog == 0), None)
-    return (
-        None if closed is None else closed - outage_end,
-        None if caught is None else caught - outage_end,
-    )
-
-
-def _start_workers(n: int, tmp: Path) -> list[subprocess.Popen]:
-    procs = []
-    for i in range(n):
-        log = open(tmp / f"worker{i + 1}.log", "wb")  # noqa: SIM115 - lives as long as the worker
-        procs.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "bench.soak_worker",
-                    "--pool",
-                    "solo",
-                    "-n",
-                    f"soak{i + 1}@%h",
-                    "--loglevel",
-                    "WARNING",
-                    "--without-mingle",
-                    "--without-gossip",
-                ],
-                cwd=Path(__file__).resolve().parent.parent,
-                env=dict(os.environ),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        )
-    return procs
-
-
 def run(args: argparse.Namespace) -> dict:
     rng = random.Random(args.seed)
     tmp = Path(tempfile.mkdtemp(prefix="drgreen-soak-"))
@@ -243,7 +92,7 @@ def run(args: argparse.Namespace) -> dict:
         seeded = sb.seed(
             apiKey=keys["apiKey"], seed=args.seed, strains=10, clients=args.clients, countries=["GBR"]
         )
-        database = _boot(tmp, sb, keys)
+        database = boot(tmp, sb, keys)
         from django.conf import settings
         from django.db import connection
 
@@ -335,7 +184,7 @@ def run(args: argparse.Namespace) -> dict:
 
         # The lifecycle, on the accelerated clock.
         soak_clock.rebase(speed=args.speed)
-        workers = _start_workers(args.workers, tmp)
+        workers = start_workers(args.workers, tmp)
         start = soak_clock.sim_now()
         outage_start = start.timestamp() + args.outage_at * 60
         outage_end = outage_start + args.outage_minutes * 60
@@ -420,7 +269,7 @@ def run(args: argparse.Namespace) -> dict:
             order_ids=order_ids, sandbox_orders=sandbox_orders, placed_orders=placed, mail_dir=tmp / "mail"
         )
         calls, per_hour = calls_per_hour(since=start, until=end)
-        breaker_closed_after, catch_up = _catch_up(monitor.samples, outage_end)
+        breaker_closed_after, catch_up = catch_up_times(monitor.samples, outage_end)
         from integration.models import SyncRun
 
         catch_up_sweeps = None
@@ -471,7 +320,7 @@ def run(args: argparse.Namespace) -> dict:
             "checkout_s": round(checkout_s, 1),
         }
         connection.close()
-        _drop_database()
+        drop_database()
     return summary
 
 
