@@ -81,8 +81,12 @@ def counting_statements() -> Iterator[StatementCounter]:
     wrapped = []
 
     def attach(sender, connection, **kwargs):
-        connection.execute_wrappers.append(counter)
-        wrapped.append(connection)
+        # ``connection_created`` fires on every reconnect of the same wrapper (the fetch
+        # thread closes its connection after each page): attach once, or every statement
+        # on that wrapper is counted once per reconnect so far.
+        if counter not in connection.execute_wrappers:
+            connection.execute_wrappers.append(counter)
+            wrapped.append(connection)
 
     for conn in connections.all():
         conn.execute_wrappers.append(counter)
