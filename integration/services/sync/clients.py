@@ -149,7 +149,9 @@ def clients_ensure(
     *, refs: list[ClientRef], observed_at: datetime
 ) -> tuple[dict[uuid.UUID, Client], list[uuid.UUID]]:
     """Every referenced client as a row: existing ones get their blanks filled, missing
-    ones become stubs (``is_stub``, due for a fetch at once). No HTTP, constant queries."""
+    ones become stubs (``is_stub``, due for a fetch at once). No HTTP, constant queries.
+    Existing clients come back partially loaded: read only ``pk`` and
+    ``shipping_country_code`` from them."""
     merged: dict[uuid.UUID, ClientRef] = {}
     for ref in refs:
         held = merged.setdefault(ref.drgreen_id, ClientRef(drgreen_id=ref.drgreen_id))
@@ -157,7 +159,10 @@ def clients_ensure(
         held.shippings = ref.shippings or held.shippings
     if not merged:
         return {}, []
-    clients = r.prefetch(Client, merged.keys())
+    # Only what a nested client can fill (plus what the callers read: pk, country): the
+    # full rows, ``raw`` above all, would cost more to load than the page's own writes.
+    only = sorted({"shipping_country_code", *(k for ref in merged.values() for k in ref.values)})
+    clients = r.prefetch(Client, merged.keys(), only=only)
     stubs = [
         Client(
             drgreen_id=ref.drgreen_id,
@@ -173,7 +178,7 @@ def clients_ensure(
     created, raced = r.create_missing(Client, stubs)
     clients.update({c.drgreen_id: c for c in created})
     if raced:
-        clients.update(r.prefetch(Client, raced))
+        clients.update(r.prefetch(Client, raced, only=only))
     writes = []
     created_ids = {c.drgreen_id for c in created}
     for ref in merged.values():

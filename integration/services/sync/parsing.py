@@ -21,6 +21,8 @@ logger = logging.getLogger("integration.sync")
 
 # Keys never stored locally: medical data stays with Dr Green (the store has no use for it).
 REDACTED_KEYS = frozenset({"medicalRecord"})
+# Exact types (not subclasses) that ``redact`` returns as they are.
+_PLAIN = frozenset({str, int, bool, type(None)})
 
 
 def as_dict(value: Any) -> dict:
@@ -135,10 +137,16 @@ def parse_when(value: Any, *, field: str = "timestamp") -> datetime | None:
 def redact(payload: Any) -> Any:
     """The payload as stored in ``raw``: the same JSON minus ``REDACTED_KEYS`` (recursively),
     with NaN/Infinity (which Python's json accepts but a JSON column rejects) as null."""
+    # Leaves that pass through unchanged are not recursed into: a page of orders has
+    # hundreds of thousands of them, and a call each was most of the mapping time.
     if isinstance(payload, dict):
-        return {str(k): redact(v) for k, v in payload.items() if k not in REDACTED_KEYS}
+        return {
+            str(k): v if type(v) in _PLAIN else redact(v)
+            for k, v in payload.items()
+            if k not in REDACTED_KEYS
+        }
     if isinstance(payload, list | tuple):
-        return [redact(v) for v in payload]
+        return [v if type(v) in _PLAIN else redact(v) for v in payload]
     if isinstance(payload, float) and not math.isfinite(payload):
         return None
     return payload

@@ -206,17 +206,14 @@ def _walk(ctx: RunContext, resource: str, fetch, upsert, *, take: int, dry_run: 
     previous_set: set = set()
     distinct = 0
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reconcile-fetch") if prefetch else None
+    # One copied context for every fetch of the walk: it carries the correlation id and run
+    # id into the thread, and Django keeps the thread's connection in it (asgiref's Local is
+    # a context variable), so that connection lasts the walk instead of one per page.
+    fetch_context = contextvars.copy_context()
 
     def get(page_no: int) -> tuple[datetime, Page]:
         observed = ctx.now()
         return observed, ctx.call(fetch, page=page_no, take=take, order_by="asc")
-
-    def get_in_thread(page_no: int) -> tuple[datetime, Page]:
-        try:
-            return get(page_no)
-        finally:
-            # The ledger wrote on this thread's own connection; do not leave it open.
-            connection.close()
 
     pending: Future | None = None
     page_no = 1
@@ -240,8 +237,7 @@ def _walk(ctx: RunContext, resource: str, fetch, upsert, *, take: int, dry_run: 
                 return report
             more = bool(page.items) and page.meta.has_next
             if more and pool is not None:
-                # The copied context carries the correlation id and run id into the thread.
-                pending = pool.submit(contextvars.copy_context().run, get_in_thread, page_no + 1)
+                pending = pool.submit(fetch_context.run, get, page_no + 1)
             uuids = [parse_uuid(i) for i in ids]
             fresh = [
                 item for item, u in zip(page.items, uuids, strict=True) if u is None or u not in previous_set
@@ -280,4 +276,16 @@ def _walk(ctx: RunContext, resource: str, fetch, upsert, *, take: int, dry_run: 
             page_no += 1
     finally:
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            # The fetch thread writes the call ledger on a connection of its own, kept for
+            # the whole walk (a reconnect per page costs more than the ledger insert) and
+            # closed here, after any fetch still running: one worker, so tasks run in order.
+            if pending is not None:
+                pending.cancel()  # a fetch not started yet is not wanted any more
+            pool.submit(fetch_context.run, _close_connection)
+            pool.shutdown(wait=True)
+
+
+def _close_connection() -> None:
+    # Resolved in the calling thread and context (``connection.close`` evaluated in the
+    # main thread would be the main thread's connection).
+    connection.close()

@@ -54,12 +54,16 @@ def dedupe(rows: Iterable[Row]) -> list[Row]:
 
 
 def prefetch(model: type[models.Model], ids: Iterable[uuid.UUID], **select) -> dict[uuid.UUID, Any]:
+    """The rows with these Dr Green ids, by id. ``only``: load just these fields (the
+    caller must touch no other, or each row costs a query of its own)."""
     ids = list(ids)
     if not ids:
         return {}
     qs = model._default_manager.filter(drgreen_id__in=ids).order_by()
     if select.get("select_related"):
         qs = qs.select_related(*select["select_related"])
+    if select.get("only"):
+        qs = qs.only("drgreen_id", *select["only"])
     return {obj.drgreen_id: obj for obj in qs}
 
 

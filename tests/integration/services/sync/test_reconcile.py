@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import pytest
 from django.db import connection
+from django.db.backends.signals import connection_created
 from django.test.utils import CaptureQueriesContext
 
 from integration.models import Client, Order, Sale, StatusChange, Strain
@@ -193,3 +195,26 @@ def test_queries_per_page_stay_constant(drgreen_holder, settings, real_sqlite_pa
     per_page_creating = (create_b - create_a) / (pages_b - pages_a)
     assert per_page <= 10 and per_page_creating <= 10, measured
     assert steady_a - per_page * pages_a == steady_b - per_page * pages_b  # same fixed cost per run
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the fetch-ahead thread is PostgreSQL only")
+def test_the_fetch_ahead_thread_uses_one_connection_per_walk_and_closes_it(drgreen_holder, settings):
+    """The next page is fetched on a thread whose ledger writes need a connection: one for
+    the whole walk (not a reconnect per page), closed when the walk ends."""
+    settings.DRGREEN_SYNC = {"RECONCILE_TAKE": 5, "RECONCILE_PREFETCH": True}
+    drgreen_holder.seed(strains=1, clients=3, orders=30)
+    opened = []
+
+    def on_connect(sender, connection, **kwargs):
+        if threading.current_thread().name.startswith("reconcile-fetch"):
+            opened.append(connection)
+
+    connection_created.connect(on_connect)
+    try:
+        outcome = mirror_reconcile(resources=("orders",))
+    finally:
+        connection_created.disconnect(on_connect)
+    assert outcome.state == "succeeded", outcome.as_dict()
+    assert outcome.stats["orders"]["pages"] >= 6
+    assert len(opened) == 1
+    assert opened[0].connection is None  # closed, not left to the garbage collector
