@@ -52,6 +52,9 @@ class ChaosResult:
     duplicate_pairs_split: int = 0
     seconds: float = 0.0
     sweeps: int = 0
+    # Every placement that did not end placed, with its attempts: what to read when a run
+    # goes wrong under load, where it cannot simply be run again the same way.
+    stragglers: list = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +72,7 @@ class ChaosResult:
             "duplicate_pairs_split": self.duplicate_pairs_split,
             "seconds": round(self.seconds, 2),
             "sweeps": self.sweeps,
+            "stragglers": self.stragglers,
         }
 
 
@@ -142,6 +146,17 @@ def chaos_run(
     result.left_in_flight = sum(result.states[s] for s in IN_FLIGHT)
     placed = [p for p in placements if p.state == PlacementState.PLACED]
     result.accepted = len(placed)
+    for p in placements:
+        if p.state != PlacementState.PLACED:
+            attempts = p.attempts.order_by("number").values_list("kind", "outcome", "error")
+            result.stragglers.append(
+                {
+                    "key": p.idempotency_key,
+                    "state": p.state,
+                    "code": p.rejection_code,
+                    "attempts": [f"{k}:{o}:{(e or '')[:160]}" for k, o, e in attempts],
+                }
+            )
 
     # Count from the sandbox's records of this holder's orders, with their lines.
     remote = [o for o in sandbox.orders() if o.get("nftId") == nft_id and o["id"] not in before]
