@@ -22,12 +22,12 @@ class Client(MirroredModel):
 
     first_name = models.CharField(max_length=128, blank=True)
     last_name = models.CharField(max_length=128, blank=True)
-    email = models.CharField(max_length=254, blank=True, db_index=True)
+    email = models.CharField(max_length=254, blank=True)
     phone_code = models.CharField(max_length=16, blank=True)
     phone_country_code = models.CharField(max_length=8, blank=True)
     contact_number = models.CharField(max_length=32, blank=True)
 
-    admin_approval = models.CharField(max_length=32, blank=True, db_index=True)
+    admin_approval = models.CharField(max_length=32, blank=True)
     is_kyc_verified = models.BooleanField(null=True, blank=True, db_index=True)
     is_active = models.BooleanField(null=True, blank=True, db_index=True)
     # Only the client *list* carries these three (facts §6.1, wart 10).
@@ -41,7 +41,7 @@ class Client(MirroredModel):
     # checks); projected here because partial payloads (client list, order list) carry only
     # the country, not the address.
     shipping_country = models.CharField(max_length=128, blank=True)
-    shipping_country_code = models.CharField(max_length=3, blank=True, db_index=True)
+    shipping_country_code = models.CharField(max_length=3, blank=True)
 
     # ``clientBusinesses[0]``; the full address stays as given.
     business_name = models.CharField(max_length=255, blank=True)
@@ -63,6 +63,13 @@ class Client(MirroredModel):
 
     class Meta:
         verbose_name = "client"
+        # Declared here, not ``db_index=True``, so PostgreSQL gets no "_like" pattern
+        # index as well (see Order.Meta): nothing filters these with LIKE/startswith.
+        indexes = [
+            models.Index(fields=["email"], name="client_email_idx"),
+            models.Index(fields=["admin_approval"], name="client_admin_approval_idx"),
+            models.Index(fields=["shipping_country_code"], name="client_shipping_country_idx"),
+        ]
 
     def __str__(self) -> str:
         name = f"{self.first_name} {self.last_name}".strip()

@@ -47,14 +47,15 @@ class Order(MirroredModel):
 
     console_path = "orders"
 
+    # No index of its own: ``order_client_created_idx`` (client, -created_at) leads with it.
     client = models.ForeignKey(
-        Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+        Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders", db_index=False
     )
     client_drgreen_id = models.UUIDField(null=True, blank=True, db_index=True)
 
-    order_status = models.CharField(max_length=32, blank=True, db_index=True)
-    admin_approval = models.CharField(max_length=32, blank=True, db_index=True)
-    payment_status = models.CharField(max_length=32, blank=True, db_index=True)
+    order_status = models.CharField(max_length=32, blank=True)
+    admin_approval = models.CharField(max_length=32, blank=True)
+    payment_status = models.CharField(max_length=32, blank=True)
     status_fingerprint = models.CharField(max_length=110, blank=True)
     status_sequence = models.PositiveIntegerField(default=0)
     status_observed_at = models.DateTimeField(null=True, blank=True)
@@ -69,19 +70,19 @@ class Order(MirroredModel):
     total_quantity = models.DecimalField(**QUANTITY, null=True, blank=True)
     line_count = models.PositiveIntegerField(null=True, blank=True)
     # Replaced by the payment processor's id once invoiced, so not an idempotency anchor.
-    invoice_number = models.CharField(max_length=128, blank=True, db_index=True)
+    invoice_number = models.CharField(max_length=128, blank=True)
     rejection_note = models.TextField(blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     rejected_at = models.DateTimeField(null=True, blank=True)
-    shipping_country_code = models.CharField(max_length=3, blank=True, db_index=True)
+    shipping_country_code = models.CharField(max_length=3, blank=True)
     shipping_drgreen_id = models.UUIDField(null=True, blank=True)
     # Which path first saw the order: "checkout" for ours, an endpoint name for adopted ones.
-    origin = models.CharField(max_length=32, blank=True, db_index=True)
+    origin = models.CharField(max_length=32, blank=True)
     # When orderLines were last read from a detail payload (null = lines never fetched).
     lines_synced_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     # Polling (services/sync/tiers.py decides; the poller claims due rows).
-    poll_tier = models.CharField(max_length=16, blank=True, db_index=True)
+    poll_tier = models.CharField(max_length=16, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
     claimed_by = models.CharField(max_length=128, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
@@ -89,8 +90,20 @@ class Order(MirroredModel):
     objects = OrderQuerySet.as_manager()
 
     class Meta:
+        # Plain b-trees declared here rather than ``db_index=True``: on PostgreSQL a
+        # CharField with ``db_index`` also gets a ``varchar_pattern_ops`` "_like" index,
+        # which only LIKE/startswith lookups use. Nothing filters these fields that way
+        # (admin search is ``icontains``, which no b-tree serves), and every index is paid
+        # for on each of the reconcile's page INSERTs.
         indexes = [
             models.Index(fields=["client", "-created_at"], name="order_client_created_idx"),
+            models.Index(fields=["order_status"], name="order_order_status_idx"),
+            models.Index(fields=["admin_approval"], name="order_admin_approval_idx"),
+            models.Index(fields=["payment_status"], name="order_payment_status_idx"),
+            models.Index(fields=["invoice_number"], name="order_invoice_number_idx"),
+            models.Index(fields=["shipping_country_code"], name="order_shipping_country_idx"),
+            models.Index(fields=["origin"], name="order_origin_idx"),
+            models.Index(fields=["poll_tier"], name="order_poll_tier_idx"),
         ]
 
     def __str__(self) -> str:

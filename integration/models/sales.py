@@ -16,13 +16,18 @@ class Sale(MirroredModel):
 
     console_path = "sales"
 
-    stage = models.CharField(max_length=32, blank=True, db_index=True)
+    stage = models.CharField(max_length=32, blank=True)
     description = models.TextField(blank=True)
     client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="sales")
     client_drgreen_id = models.UUIDField(null=True, blank=True, db_index=True)
     # The order may not be mirrored yet; the order upsert links it when it arrives.
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="sales")
     order_drgreen_id = models.UUIDField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        # Not ``db_index=True``: that adds a PostgreSQL "_like" index nothing uses (see
+        # Order.Meta).
+        indexes = [models.Index(fields=["stage"], name="sale_stage_idx")]
 
     def __str__(self) -> str:
         return f"{self.stage or '?'} {self.drgreen_id}"
