@@ -7,7 +7,7 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Q
 from django.utils import timezone
@@ -145,13 +145,28 @@ def client_ref_from(data: Any, *, fallback_id: uuid.UUID | None = None) -> Clien
     return ClientRef(drgreen_id=drgreen_id, values=values, shippings=shippings)
 
 
+class HeldClient(NamedTuple):
+    """What the callers of ``clients_ensure`` read of a client: its pk and country."""
+
+    pk: int
+    shipping_country_code: str
+
+
+def _held_values(ids, fields: list[str]) -> dict[uuid.UUID, dict[str, Any]]:
+    # Plain values, not model instances: a page names up to 500 clients, nearly all already
+    # held with nothing to fill, and building (deferred) instances for them cost more than
+    # the page's own writes.
+    names = ["pk", "drgreen_id", *fields]
+    rows = Client.objects.filter(drgreen_id__in=list(ids)).order_by().values_list(*names)
+    return {row[1]: dict(zip(names, row, strict=True)) for row in rows}
+
+
 def clients_ensure(
     *, refs: list[ClientRef], observed_at: datetime
-) -> tuple[dict[uuid.UUID, Client], list[uuid.UUID]]:
+) -> tuple[dict[uuid.UUID, HeldClient], list[uuid.UUID]]:
     """Every referenced client as a row: existing ones get their blanks filled, missing
     ones become stubs (``is_stub``, due for a fetch at once). No HTTP, constant queries.
-    Existing clients come back partially loaded: read only ``pk`` and
-    ``shipping_country_code`` from them."""
+    Returns each client's pk and (filled) shipping country, by Dr Green id."""
     merged: dict[uuid.UUID, ClientRef] = {}
     for ref in refs:
         held = merged.setdefault(ref.drgreen_id, ClientRef(drgreen_id=ref.drgreen_id))
@@ -159,10 +174,9 @@ def clients_ensure(
         held.shippings = ref.shippings or held.shippings
     if not merged:
         return {}, []
-    # Only what a nested client can fill (plus what the callers read: pk, country): the
-    # full rows, ``raw`` above all, would cost more to load than the page's own writes.
-    only = sorted({"shipping_country_code", *(k for ref in merged.values() for k in ref.values)})
-    clients = r.prefetch(Client, merged.keys(), only=only)
+    # Only what a nested client can fill, plus the country the callers read.
+    fields = sorted({"shipping_country_code", *(k for ref in merged.values() for k in ref.values)})
+    held_rows = _held_values(merged.keys(), fields)
     stubs = [
         Client(
             drgreen_id=ref.drgreen_id,
@@ -173,22 +187,28 @@ def clients_ensure(
             **ref.values,
         )
         for ref in merged.values()
-        if ref.drgreen_id not in clients
+        if ref.drgreen_id not in held_rows
     ]
     created, raced = r.create_missing(Client, stubs)
-    clients.update({c.drgreen_id: c for c in created})
     if raced:
-        clients.update(r.prefetch(Client, raced, only=only))
+        held_rows.update(_held_values(raced, fields))
+    clients = {c.drgreen_id: HeldClient(c.pk, c.shipping_country_code) for c in created}
+    created_ids = set(clients)
     writes = []
-    created_ids = {c.drgreen_id for c in created}
     for ref in merged.values():
-        client = clients[ref.drgreen_id]
         if ref.drgreen_id in created_ids:
             continue
-        changed = r.apply_values(
-            client, r.Row(ref.drgreen_id, fill=ref.values), source="", observed_at=observed_at, stale=True
-        )
-        writes.append((client, changed))
+        held = held_rows[ref.drgreen_id]
+        # A nested client only fills blanks (the same rule as ``r.apply_values`` with a
+        # ``fill`` row): it is never the client endpoint's word.
+        changed = {
+            k: v for k, v in ref.values.items() if r.is_blank(held[k]) and not r.is_blank(v) and held[k] != v
+        }
+        if changed:
+            held.update(changed)
+            # A bare instance is enough for the UPDATE: it writes only the changed fields.
+            writes.append((Client(**held), list(changed)))
+        clients[ref.drgreen_id] = HeldClient(held["pk"], held["shipping_country_code"])
     r.bulk_write(Client, writes)
     sync_shippings(
         {ref.drgreen_id: ref.shippings for ref in merged.values() if ref.shippings},
@@ -202,14 +222,14 @@ def clients_ensure(
 def sync_shippings(
     shippings_by_client: dict[uuid.UUID, list[dict]],
     *,
-    clients: dict[uuid.UUID, Client],
+    clients: dict[uuid.UUID, Client] | dict[uuid.UUID, HeldClient],
     full: bool,
     observed_at: datetime,
 ) -> None:
     """Mirror ``shippings`` rows. ``full`` (the client detail) means the list is complete:
     rows it no longer has are removed, as Dr Green's PATCH rewrites them. Otherwise (a
     client nested in an order) only rows that carry an id are upserted."""
-    wanted: list[tuple[Client, int, uuid.UUID | None, dict[str, Any]]] = []
+    wanted: list[tuple[Client | HeldClient, int, uuid.UUID | None, dict[str, Any]]] = []
     for client_id, shippings in shippings_by_client.items():
         client = clients.get(client_id)
         if client is None:
