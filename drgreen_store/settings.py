@@ -151,6 +151,13 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@drgreen-store.invalid")
 
+# --- Cache -----------------------------------------------------------------------------
+
+# Throttle counters and the background-refresh de-duplication live in the cache. The
+# default (per process) is right for one process; with several gunicorn processes or web
+# containers they must share one, or each process allows the full rate on its own.
+CACHES = {"default": environ.Env.cache_url_config(env.str("CACHE_URL", default="") or "locmemcache://")}
+
 # --- Celery ----------------------------------------------------------------------------
 
 # The default broker needs no server: kombu's filesystem transport under var/broker.
