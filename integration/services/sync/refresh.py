@@ -36,18 +36,20 @@ def order_refresh(
     use_breaker: bool = True,
 ) -> SyncOutcome:
     """Re-read one order from Dr Green. ``stats["found"]`` says whether Dr Green has it."""
-    order_id = _uuid(drgreen_id)
-    outcome = SyncOutcome(kind="refresh.order", state="")
+    return _refresh_run(
+        "refresh.order", _refresh_order, _uuid(drgreen_id), now=now, worker=worker, use_breaker=use_breaker
+    )
+
+
+def _refresh_run(kind, refresh, drgreen_id: uuid.UUID, *, now, worker, use_breaker) -> SyncOutcome:
+    """One refresh inside its own sync run (ledger, breaker, lease); Dr Green failures are
+    re-raised so the caller (a task, a staff action) can retry or report them."""
+    outcome = SyncOutcome(kind=kind, state="")
     with sync_run(
-        "refresh.order",
-        worker=worker,
-        now=now,
-        use_breaker=use_breaker,
-        reraise_upstream=True,
-        outcome=outcome,
+        kind, worker=worker, now=now, use_breaker=use_breaker, reraise_upstream=True, outcome=outcome
     ) as ctx:
         if ctx is not None:
-            ctx.stats["found"] = _refresh_order(ctx, order_id)
+            ctx.stats["found"] = refresh(ctx, drgreen_id)
     return outcome
 
 
@@ -73,19 +75,9 @@ def client_refresh(
     use_breaker: bool = True,
 ) -> SyncOutcome:
     """Re-read one client (detail) and its orders (one ``clientIds`` list walk)."""
-    client_id = _uuid(drgreen_id)
-    outcome = SyncOutcome(kind="refresh.client", state="")
-    with sync_run(
-        "refresh.client",
-        worker=worker,
-        now=now,
-        use_breaker=use_breaker,
-        reraise_upstream=True,
-        outcome=outcome,
-    ) as ctx:
-        if ctx is not None:
-            ctx.stats["found"] = _refresh_client(ctx, client_id)
-    return outcome
+    return _refresh_run(
+        "refresh.client", _refresh_client, _uuid(drgreen_id), now=now, worker=worker, use_breaker=use_breaker
+    )
 
 
 def _refresh_client(ctx: RunContext, client_id: uuid.UUID) -> bool:

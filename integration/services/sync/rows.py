@@ -221,3 +221,36 @@ def bulk_write(
             for name, value in concrete.get(inst.pk, {}).items():
                 setattr(inst, name, value)
     return len(objs)
+
+
+def upsert_plain(
+    model: type[models.Model], rows: dict[uuid.UUID, Row], *, source: str, observed_at: datetime, result
+) -> tuple[dict[uuid.UUID, Any], set[uuid.UUID]]:
+    """Insert-or-update one page of rows that carry no status fingerprint (sales, strains):
+    new ids in one INSERT, the rest compared field by field and written in one bulk UPDATE;
+    an observation older than the row never overwrites it. Counts into ``result`` (created,
+    updated, unchanged, pks); returns ``{drgreen_id: instance}`` and the ids it created."""
+    held = prefetch(model, rows.keys())
+    fresh = [
+        new_instance(model, row, source=source, observed_at=observed_at)
+        for rid, row in rows.items()
+        if rid not in held
+    ]
+    created, raced = create_missing(model, fresh)
+    held.update({obj.drgreen_id: obj for obj in created})
+    held.update(prefetch(model, raced))
+    created_ids = {obj.drgreen_id for obj in created}
+    writes = []
+    for rid, row in rows.items():
+        obj = held[rid]
+        result.pks[rid] = obj.pk
+        if rid in created_ids:
+            continue
+        stale = is_stale(obj, observed_at)
+        changed = apply_values(obj, row, source=source, observed_at=observed_at, stale=stale)
+        result.updated += bool(changed)
+        result.unchanged += not changed
+        writes.append((obj, changed + stamp_seen(obj, observed_at)))
+    bulk_write(model, writes, monotonic_fields={"last_synced_at": {obj.pk: observed_at for obj, _ in writes}})
+    result.created = len(created)
+    return held, created_ids

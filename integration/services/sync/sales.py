@@ -59,7 +59,6 @@ def sales_upsert_from_list(*, items: list[Any], observed_at: datetime | None = N
         result = UpsertResult(skipped=skipped)
         if not mapped:
             return result
-        sales = r.prefetch(Sale, mapped.keys())
         clients, result.stub_client_ids = clients_ensure(
             refs=[ref for _, ref in mapped.values() if ref is not None], observed_at=observed_at
         )
@@ -70,31 +69,10 @@ def sales_upsert_from_list(*, items: list[Any], observed_at: datetime | None = N
                 row.values["client_id"] = clients[ref.drgreen_id].pk
             if "order_drgreen_id" in row.values:
                 row.values["order_id"] = orders.get(row.values["order_drgreen_id"])
-        fresh = [
-            r.new_instance(Sale, row, source=source, observed_at=observed_at)
-            for sid, (row, _) in mapped.items()
-            if sid not in sales
-        ]
-        created, raced = r.create_missing(Sale, fresh)
-        sales.update({s.drgreen_id: s for s in created})
-        sales.update(r.prefetch(Sale, raced))
-        created_ids = {s.drgreen_id for s in created}
-        writes = []
-        for sid, (row, _) in mapped.items():
-            sale = sales[sid]
-            result.pks[sid] = sale.pk
-            if sid in created_ids:
-                continue
-            changed = r.apply_values(
-                sale, row, source=source, observed_at=observed_at, stale=r.is_stale(sale, observed_at)
-            )
-            result.updated += bool(changed)
-            result.unchanged += not changed
-            writes.append((sale, changed + r.stamp_seen(sale, observed_at)))
-        r.bulk_write(
-            Sale, writes, monotonic_fields={"last_synced_at": {s.pk: observed_at for s, _ in writes}}
-        )
-        result.created = len(created)
+        r.upsert_plain(
+            Sale, {sid: row for sid, (row, _) in mapped.items()}, source=source, observed_at=observed_at,
+            result=result,
+        )  # fmt: skip
         return result
 
     return run_page(page)

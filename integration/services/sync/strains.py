@@ -121,32 +121,10 @@ def _upsert_strains(
         result = UpsertResult(skipped=skipped)
         if not mapped:
             return result
-        strains = r.prefetch(Strain, mapped.keys())
-        fresh = [
-            r.new_instance(Strain, row, source=source, observed_at=observed_at)
-            for sid, (row, _) in mapped.items()
-            if sid not in strains
-        ]
-        created, raced = r.create_missing(Strain, fresh)
-        strains.update({s.drgreen_id: s for s in created})
-        strains.update(r.prefetch(Strain, raced))
-        created_ids = {s.drgreen_id for s in created}
-        writes = []
-        for sid, (row, _) in mapped.items():
-            strain = strains[sid]
-            result.pks[sid] = strain.pk
-            if sid in created_ids:
-                continue
-            changed = r.apply_values(
-                strain, row, source=source, observed_at=observed_at, stale=r.is_stale(strain, observed_at)
-            )
-            result.updated += bool(changed)
-            result.unchanged += not changed
-            writes.append((strain, changed + r.stamp_seen(strain, observed_at)))
-        r.bulk_write(
-            Strain, writes, monotonic_fields={"last_synced_at": {s.pk: observed_at for s, _ in writes}}
-        )
-        result.created = len(created)
+        strains, created_ids = r.upsert_plain(
+            Strain, {sid: row for sid, (row, _) in mapped.items()}, source=source, observed_at=observed_at,
+            result=result,
+        )  # fmt: skip
 
         wanted = {
             (strains[sid].pk, code): values
@@ -181,7 +159,7 @@ def _upsert_strains(
             if new:
                 # A concurrent catalogue sync may insert the same (strain, country): keep its row.
                 StrainAvailability.objects.bulk_create(new, ignore_conflicts=True)
-        if created:
+        if created_ids:
             OrderLine.objects.filter(strain__isnull=True, strain_drgreen_id__in=created_ids).update(
                 strain_id=Subquery(
                     Strain.objects.filter(drgreen_id=OuterRef("strain_drgreen_id")).values("pk")[:1]
