@@ -213,6 +213,15 @@ class Transport:
         record_query = redact_query(query)
         attempts = 1 + (self.get_retries if method == "GET" else 0)
 
+        def record(attempt: int, status, duration_ms: float, delivered: bool, error) -> None:
+            # Every attempt leaves one record, whatever its outcome; only these fields vary.
+            self._record(
+                CallRecord(
+                    method, record_path, status, duration_ms, correlation_id, attempt, delivered,
+                    type(error).__name__ if error is not None else None, record_query,
+                )
+            )  # fmt: skip
+
         for attempt in range(1, attempts + 1):
             prepared = self._prepare(method, url, body, all_headers)
             started = time.monotonic()
@@ -228,19 +237,7 @@ class Transport:
                 error = TransportError(
                     _describe(exc, delivered), maybe_delivered=delivered, method=method, path=record_path
                 )
-                self._record(
-                    CallRecord(
-                        method,
-                        record_path,
-                        None,
-                        (time.monotonic() - started) * 1000,
-                        correlation_id,
-                        attempt,
-                        delivered,
-                        type(error).__name__,
-                        record_query,
-                    )
-                )
+                record(attempt, None, (time.monotonic() - started) * 1000, delivered, error)
                 if attempt < attempts:
                     self.sleep(self.backoff(attempt))
                     continue
@@ -251,37 +248,13 @@ class Transport:
             duration_ms = (time.monotonic() - started) * 1000
             status = response.status_code
             if 200 <= status < 300:
-                self._record(
-                    CallRecord(
-                        method,
-                        record_path,
-                        status,
-                        duration_ms,
-                        correlation_id,
-                        attempt,
-                        True,
-                        None,
-                        record_query,
-                    )
-                )
+                record(attempt, status, duration_ms, True, None)
                 return RawResponse(status=status, headers=dict(response.headers), content=content)
 
             err: DrGreenError = error_from_response(
                 status, content, response.headers, method=method, path=record_path
             )
-            self._record(
-                CallRecord(
-                    method,
-                    record_path,
-                    status,
-                    duration_ms,
-                    correlation_id,
-                    attempt,
-                    True,
-                    type(err).__name__,
-                    record_query,
-                )
-            )
+            record(attempt, status, duration_ms, True, err)
             retry = status in _RETRY_STATUSES and (
                 isinstance(err, RateLimited) or (isinstance(err, ServerError) and err.retryable)
             )
