@@ -46,6 +46,14 @@ def _client_view(app: App, client_id: str) -> dict[str, Any]:
     }
 
 
+def _log(conn: Any, client_id: str, activity: str, now: str) -> None:
+    """A client activity row, as Dr Green's admin actions leave one (``order_logs`` twin)."""
+    conn.execute(
+        "INSERT INTO client_logs (id, client_id, activity, created_at) VALUES (?,?,?,?)",
+        (new_id(), client_id, activity, now),
+    )
+
+
 @route("POST", "/clients/{client_id}/approve")
 def approve_client(app: App, params: dict[str, str], body: dict[str, Any], query: dict[str, Any]) -> Any:
     with app.store.tx() as conn:
@@ -57,10 +65,7 @@ def approve_client(app: App, params: dict[str, str], body: dict[str, Any], query
             " ? WHERE id = ?",
             (now, now, params["client_id"]),
         )
-        conn.execute(
-            "INSERT INTO client_logs (id, client_id, activity, created_at) VALUES (?,?,?,?)",
-            (new_id(), params["client_id"], "Approved", now),
-        )
+        _log(conn, params["client_id"], "Approved", now)
         return _client_view(app, params["client_id"])
 
 
@@ -75,10 +80,7 @@ def reject_client(app: App, params: dict[str, str], body: dict[str, Any], query:
             " updated_at = ? WHERE id = ?",
             (body.get("rejectionNote", "Rejected by the sandbox admin"), now, now, params["client_id"]),
         )
-        conn.execute(
-            "INSERT INTO client_logs (id, client_id, activity, created_at) VALUES (?,?,?,?)",
-            (new_id(), params["client_id"], "Rejected", now),
-        )
+        _log(conn, params["client_id"], "Rejected", now)
         return _client_view(app, params["client_id"])
 
 
