@@ -199,11 +199,8 @@ def clients_ensure(
         if ref.drgreen_id in created_ids:
             continue
         held = held_rows[ref.drgreen_id]
-        # A nested client only fills blanks (the same rule as ``r.apply_values`` with a
-        # ``fill`` row): it is never the client endpoint's word.
-        changed = {
-            k: v for k, v in ref.values.items() if r.is_blank(held[k]) and not r.is_blank(v) and held[k] != v
-        }
+        # A nested client only fills blanks: it is never the client endpoint's word.
+        changed = r.blanks_filled(held.__getitem__, ref.values)
         if changed:
             held.update(changed)
             # A bare instance is enough for the UPDATE: it writes only the changed fields.

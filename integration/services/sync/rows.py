@@ -6,9 +6,10 @@ statement. Constant queries per page, whatever its size.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
@@ -139,6 +140,17 @@ def is_stale(instance, observed_at: datetime) -> bool:
     return held is not None and observed_at < held
 
 
+def blanks_filled(current: Callable[[str], Any], fill: dict[str, Any]) -> dict[str, Any]:
+    """The ``fill`` values that land: a second-hand source (a client nested in an order,
+    a stale payload) only fills fields that are blank, never overwrites one."""
+    filled = {}
+    for name, value in fill.items():
+        held = current(name)
+        if is_blank(held) and not is_blank(value) and held != value:
+            filled[name] = value
+    return filled
+
+
 def apply_values(
     instance, row: Row, *, source: str, observed_at: datetime, stale: bool, protected=frozenset()
 ) -> list[str]:
@@ -153,11 +165,9 @@ def apply_values(
             continue
         setattr(instance, name, value)
         changed.append(name)
-    for name, value in row.fill.items():
-        held = getattr(instance, name)
-        if is_blank(held) and not is_blank(value) and held != value:
-            setattr(instance, name, value)
-            changed.append(name)
+    for name, value in blanks_filled(partial(getattr, instance), row.fill).items():
+        setattr(instance, name, value)
+        changed.append(name)
     if row.payload is not None and hasattr(instance, "raw"):
         held_raw = (instance.raw or {}).get(source)
         if held_raw != row.payload and (not stale or held_raw is None):
