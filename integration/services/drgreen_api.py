@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 
 from django.core.signals import setting_changed
+from django.db import transaction
 from django.dispatch import receiver
 
 from integration.conf import drgreen_settings
@@ -28,6 +29,10 @@ _correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "drgreen_correlation_id", default=None
 )
 _sync_run_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("drgreen_sync_run_id", default=None)
+# Ledger rows held back by ``ledger_deferred`` (None: write each row as its call ends).
+_deferred: contextvars.ContextVar[list[ApiCall] | None] = contextvars.ContextVar(
+    "drgreen_ledger_deferred", default=None
+)
 
 _lock = threading.Lock()
 _cached: tuple[tuple, DrGreenClient] | None = None
@@ -71,21 +76,79 @@ def record_api_call(record: CallRecord) -> None:
             "maybe_delivered": record.maybe_delivered,
         },
     )
+    row = ApiCall(
+        method=record.method,
+        route=record.path[:200],
+        path=path[:1000],
+        status=record.status,
+        duration_ms=max(0, round(record.duration_ms)),
+        correlation_id=correlation_id[:64],
+        maybe_delivered=bool(record.maybe_delivered and record.status is None),
+        error=record.error or "",
+        attempt=record.attempt,
+        sync_run_id=_sync_run_id.get(),
+    )
+    deferred = _deferred.get()
+    if deferred is not None:
+        deferred.append(row)
+    else:
+        _write_rows([row])
+
+
+def _write_rows(rows: list[ApiCall]) -> None:
+    if not rows:
+        return
     try:
-        ApiCall.objects.create(
-            method=record.method,
-            route=record.path[:200],
-            path=path[:1000],
-            status=record.status,
-            duration_ms=max(0, round(record.duration_ms)),
-            correlation_id=correlation_id[:64],
-            maybe_delivered=bool(record.maybe_delivered and record.status is None),
-            error=record.error or "",
-            attempt=record.attempt,
-            sync_run_id=_sync_run_id.get(),
-        )
+        ApiCall.objects.bulk_create(rows)
     except Exception:  # noqa: BLE001 - the ledger is best effort by design
         logger.exception("could not write the Dr Green call ledger")
+
+
+@contextlib.contextmanager
+def ledger_deferred() -> Iterator[None]:
+    """Hold back the ledger rows of the calls made inside the block and write them in one
+    statement: at :func:`ledger_flush` (inside the caller's outcome transaction) or, for
+    whatever is not committed by then, when the block ends.
+
+    Why: on PostgreSQL every row written on its own is a commit, and a commit waits for the
+    WAL to reach the disk. A checkout makes three calls; writing their rows with the
+    outcome turns four commits into one on the path the customer waits on. The log line
+    of each call is still written as it ends; a process killed mid-block loses at most the
+    block's rows, never the placement's own evidence (its attempt row is committed first).
+    """
+    token = _deferred.set([])
+    try:
+        yield
+    finally:
+        rows = _deferred.get() or []
+        _deferred.reset(token)
+        _write_rows(_uncommitted(rows))
+
+
+def _uncommitted(rows: list[ApiCall]) -> list[ApiCall]:
+    # Everything still held was never committed. A flush that was rolled back gave its rows
+    # ids the database may hand out again (SQLite), so they are written with fresh ones.
+    for row in rows:
+        row.pk = None
+        row._state.adding = True
+    return list(rows)
+
+
+def ledger_flush() -> None:
+    """Write the held-back rows now, in the current transaction. They leave the buffer only
+    once that transaction commits, so a rolled-back (and retried) outcome loses none."""
+    rows = _deferred.get()
+    if not rows:
+        return
+    written = _uncommitted(rows)
+    # Not caught here, unlike a lone row: inside a transaction a failed statement would
+    # poison the caller's outcome write anyway, and it must not go on as if it were fine.
+    ApiCall.objects.bulk_create(written)
+
+    def forget() -> None:
+        rows[:] = [row for row in rows if not any(row is done for done in written)]
+
+    transaction.on_commit(forget)
 
 
 def _settings_key() -> tuple:

@@ -11,12 +11,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from integration.models import Client, OrderPlacement, PlacementAttempt, PlacementState
+from integration.services.drgreen_api import ledger_flush
 from integration.services.sync import order_upsert_from_create
+from integration.services.sync.atomic import run_page
 
 from .calls import PLACED, RETRY_SAFE, UNKNOWN, Outcome, order_id_of, sale_link
 from .config import checkout_settings
@@ -127,75 +130,99 @@ def placement_record(
     *, placement_id: int, number: int, outcome: Outcome, client_drgreen_id=None
 ) -> OrderPlacement:
     """Write an attempt's outcome. Only the attempt that still owns the placement moves its
-    state; a late success is never thrown away (it is the best evidence there is)."""
+    state; a late success is never thrown away (it is the best evidence there is).
+
+    One transaction holds all of it: the mirrored order, the ledger rows the attempt's
+    calls left behind (``ledger_deferred``), the attempt's evidence and the new state. On
+    PostgreSQL each commit waits for the disk, and the customer waits for this one. A
+    deadlock with a poller adopting the same new order rolls it all back and runs it again
+    (the upsert is idempotent), like any sync page.
+    """
+    if outcome.kind == PLACED and client_drgreen_id is None:
+        client_drgreen_id = OrderPlacement.objects.values_list("client__drgreen_id", flat=True).get(
+            pk=placement_id
+        )
+    placement, moved = run_page(
+        partial(
+            _record,
+            placement_id=placement_id,
+            number=number,
+            outcome=outcome,
+            client_drgreen_id=client_drgreen_id,
+        )
+    )
+    if moved:
+        logger.info(
+            "checkout %s: attempt %s → %s (%s)",
+            placement.correlation_id,
+            number,
+            placement.state,
+            outcome.message or outcome.step,
+        )
+    return placement
+
+
+def _record(
+    *, placement_id: int, number: int, outcome: Outcome, client_drgreen_id
+) -> tuple[OrderPlacement, bool]:
     conf = checkout_settings()
     order_pk = None
     if outcome.kind == PLACED:
-        if client_drgreen_id is None:
-            client_drgreen_id = OrderPlacement.objects.values_list("client__drgreen_id", flat=True).get(
-                pk=placement_id
-            )
         result = order_upsert_from_create(payload=outcome.order, client_drgreen_id=client_drgreen_id)
         order_pk = result.pks.get(order_id_of(outcome.order))
+    ledger_flush()
     now = timezone.now()
-    with transaction.atomic():
-        placement = lock_placement(placement_id)
-        PlacementAttempt.objects.filter(placement=placement, number=number).update(
-            finished_at=now,
-            outcome=f"{outcome.kind}:{outcome.step}"[:32],
-            http_status=outcome.http_status,
-            maybe_delivered=outcome.maybe_delivered,
-            error=outcome.message,
-            evidence={**outcome.evidence, "code": outcome.code} if outcome.code else outcome.evidence,
-        )
-        owns = placement.state == PlacementState.SUBMITTING and placement.attempt_count == number
-        if outcome.kind == PLACED:
-            if not owns and placement.state == PlacementState.PLACED:
-                logger.error(
-                    "checkout %s: attempt %s created order %s after the placement was already placed with %s",
-                    placement.correlation_id,
-                    number,
-                    outcome.order.get("id"),
-                    placement.order_drgreen_id,
-                )
-                return placement
-            return mark_placed(
-                placement, order_pk=order_pk, order_drgreen_id=order_id_of(outcome.order), now=now
-            )
-        if not owns:
-            logger.warning(
-                "checkout %s: attempt %s finished after losing its lease (%s)",
+    placement = lock_placement(placement_id)
+    PlacementAttempt.objects.filter(placement=placement, number=number).update(
+        finished_at=now,
+        outcome=f"{outcome.kind}:{outcome.step}"[:32],
+        http_status=outcome.http_status,
+        maybe_delivered=outcome.maybe_delivered,
+        error=outcome.message,
+        evidence={**outcome.evidence, "code": outcome.code} if outcome.code else outcome.evidence,
+    )
+    owns = placement.state == PlacementState.SUBMITTING and placement.attempt_count == number
+    if outcome.kind == PLACED:
+        if not owns and placement.state == PlacementState.PLACED:
+            logger.error(
+                "checkout %s: attempt %s created order %s after the placement was already placed with %s",
                 placement.correlation_id,
                 number,
-                outcome.kind,
+                outcome.order.get("id"),
+                placement.order_drgreen_id,
             )
-            return placement
-        fields = ["state", "next_recovery_at", "updated_at"]
-        if outcome.kind == UNKNOWN:
-            placement.state = PlacementState.UNKNOWN
-            placement.next_recovery_at = now  # recover at once (the caller does)
-        elif outcome.kind == RETRY_SAFE:
-            executions = placement.attempts.filter(kind="place").count()
-            wait = backoff(conf.retry_backoff_s, executions, conf.recovery_backoff_max_s)
-            if outcome.retry_after:
-                wait = max(wait, timedelta(seconds=outcome.retry_after))
-            placement.state = PlacementState.RETRY_SAFE
-            placement.next_recovery_at = now + wait
-        else:
-            placement.state = PlacementState.REJECTED
-            placement.rejection_code = outcome.code or "drgreen_rejected"
-            placement.rejection_message = outcome.message
-            placement.next_recovery_at = None
-            fields += ["rejection_code", "rejection_message"]
-        placement.save(update_fields=fields)
-    logger.info(
-        "checkout %s: attempt %s → %s (%s)",
-        placement.correlation_id,
-        number,
-        placement.state,
-        outcome.message or outcome.step,
-    )
-    return placement
+            return placement, False
+        placed = mark_placed(
+            placement, order_pk=order_pk, order_drgreen_id=order_id_of(outcome.order), now=now
+        )
+        return placed, False  # mark_placed logs
+    if not owns:
+        logger.warning(
+            "checkout %s: attempt %s finished after losing its lease (%s)",
+            placement.correlation_id,
+            number,
+            outcome.kind,
+        )
+        return placement, False
+    fields = ["state", "next_recovery_at", "updated_at"]
+    if outcome.kind == UNKNOWN:
+        placement.state = PlacementState.UNKNOWN
+        placement.next_recovery_at = now  # recover at once (the caller does)
+    elif outcome.kind == RETRY_SAFE:
+        executions = placement.attempts.filter(kind="place").count()
+        wait = backoff(conf.retry_backoff_s, executions, conf.recovery_backoff_max_s)
+        if outcome.retry_after:
+            wait = max(wait, timedelta(seconds=outcome.retry_after))
+        placement.state = PlacementState.RETRY_SAFE
+        placement.next_recovery_at = now + wait
+    else:
+        placement.state = PlacementState.REJECTED
+        placement.rejection_code = outcome.code or "drgreen_rejected"
+        placement.rejection_message = outcome.message
+        placement.next_recovery_at = None
+        fields += ["rejection_code", "rejection_message"]
+    placement.save(update_fields=fields)
+    return placement, True
 
 
 def mark_placed(placement: OrderPlacement, *, order_pk, order_drgreen_id, now) -> OrderPlacement:

@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integration.models import Client, OrderPlacement, PlacementAttempt, PlacementState
+from integration.services.drgreen_api import ledger_deferred
 from integration.services.errors import ServiceError
 
 from .calls import placement_calls
@@ -196,13 +197,15 @@ def _execute(placement_id: int, *, deadline: float, first: Claim | None = None) 
         client = placement.client  # selected with the claim
         if mode == "docs":
             client = Client.objects.prefetch_related("shipping_addresses").get(pk=client.pk)
-        outcome = placement_calls(placement=placement, client=client, mode=mode)
-        placement = placement_record(
-            placement_id=placement_id,
-            number=claim.number,
-            outcome=outcome,
-            client_drgreen_id=client.drgreen_id,
-        )
+        # The calls' ledger rows are written with the outcome: one commit, not four.
+        with ledger_deferred():
+            outcome = placement_calls(placement=placement, client=client, mode=mode)
+            placement = placement_record(
+                placement_id=placement_id,
+                number=claim.number,
+                outcome=outcome,
+                client_drgreen_id=client.drgreen_id,
+            )
         claim = None
         if placement.state == PlacementState.UNKNOWN:
             from .recovery import placement_recover

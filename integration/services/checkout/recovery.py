@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from integration.drgreen import DrGreenError
 from integration.models import OrderPlacement, PlacementAttempt, PlacementState
-from integration.services.drgreen_api import correlation_scope, drgreen_client
+from integration.services.drgreen_api import correlation_scope, drgreen_client, ledger_deferred, ledger_flush
 from integration.services.sync import orders_upsert_from_client_orders
 from integration.services.sync.parsing import parse_decimal, parse_uuid, parse_when
 
@@ -200,28 +200,30 @@ def placement_recover(*, placement_id: int) -> OrderPlacement:
     conf = checkout_settings()
     placement = claim.placement
     client = placement.client  # selected with the claim
-    try:
-        with correlation_scope(str(placement.correlation_id)):
-            cart = cart_snapshot(drgreen_client(), client) if conf.order_body_mode == "cart" else None
-            orders = client_orders_newest(client=client, take=conf.recovery_take)
-    except DrGreenError as exc:
-        wait = backoff(conf.recovery_backoff_s, claim.rounds, conf.recovery_backoff_max_s)
-        decision = Decision(
-            "unknown",
-            f"Dr Green could not be read: {exc}"[:500],
-            next_at=timezone.now() + wait,
-            evidence={"round": claim.rounds},
-        )
-    else:
-        decision = recovery_decide(
-            placement=placement,
-            cart=cart,
-            orders=orders,
-            unknown_since=claim.unknown_since,
-            rounds=claim.rounds,
-            now=timezone.now(),
-        )
-    placement = _record_recovery(placement_id=placement_id, claim=claim, decision=decision)
+    # The reads' ledger rows are written with the decision (see ledger_deferred).
+    with ledger_deferred():
+        try:
+            with correlation_scope(str(placement.correlation_id)):
+                cart = cart_snapshot(drgreen_client(), client) if conf.order_body_mode == "cart" else None
+                orders = client_orders_newest(client=client, take=conf.recovery_take)
+        except DrGreenError as exc:
+            wait = backoff(conf.recovery_backoff_s, claim.rounds, conf.recovery_backoff_max_s)
+            decision = Decision(
+                "unknown",
+                f"Dr Green could not be read: {exc}"[:500],
+                next_at=timezone.now() + wait,
+                evidence={"round": claim.rounds},
+            )
+        else:
+            decision = recovery_decide(
+                placement=placement,
+                cart=cart,
+                orders=orders,
+                unknown_since=claim.unknown_since,
+                rounds=claim.rounds,
+                now=timezone.now(),
+            )
+        placement = _record_recovery(placement_id=placement_id, claim=claim, decision=decision)
     if placement.state == PlacementState.RETRY_SAFE:
         return placement_execute(placement_id=placement_id)
     return placement
@@ -238,6 +240,7 @@ def _record_recovery(*, placement_id: int, claim: _RecoveryClaim, decision: Deci
         order_pk = result.pks.get(order_id)
     now = timezone.now()
     with transaction.atomic():
+        ledger_flush()
         placement = lock_placement(placement_id)
         PlacementAttempt.objects.filter(placement=placement, number=claim.number).update(
             finished_at=now, outcome=decision.kind, error=decision.reason, evidence=decision.evidence
