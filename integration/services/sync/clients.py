@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.db.models import Q
 from django.utils import timezone
 
-from integration.models import Client, ShippingAddress
+from integration.models import Client
 
 from . import rows as r
 from .atomic import run_page
@@ -29,6 +28,7 @@ from .parsing import (
     redact,
 )
 from .results import UpsertResult
+from .shippings import country_code, sync_shippings
 from .tiers import client_next_kyc_poll_at
 
 _STRING_FIELDS = {
@@ -39,35 +39,7 @@ _STRING_FIELDS = {
     "contactNumber": ("contact_number", 32),
     "rejectionNote": ("rejection_note", None),
 }
-_ADDRESS_FIELDS = {
-    "address1": ("address1", 255),
-    "address2": ("address2", 255),
-    "landmark": ("landmark", 255),
-    "city": ("city", 128),
-    "state": ("state", 128),
-    "country": ("country", 128),
-    "postalCode": ("postal_code", 32),
-}
 _FLAG_KEYS = ("adminApproval", "isKYCVerified", "isActive")
-
-
-def _country_code(value: Any) -> str:
-    code = parse_str(value) or ""
-    return code.upper()[:3]
-
-
-def map_address(data: dict) -> dict[str, Any]:
-    """Dr Green's address keys → model fields, only for keys present. ``postCode`` (the
-    docs' spelling) is read when ``postalCode`` is absent."""
-    values: dict[str, Any] = {}
-    for key, (name, max_length) in _ADDRESS_FIELDS.items():
-        if key in data:
-            values[name] = parse_str(data[key], max_length=max_length) or ""
-    if "postal_code" not in values and "postCode" in data:
-        values["postal_code"] = parse_str(data["postCode"], max_length=32) or ""
-    if "countryCode" in data:
-        values["country_code"] = _country_code(data["countryCode"])
-    return values
 
 
 def _primary_shipping(item: dict) -> dict:
@@ -105,8 +77,8 @@ def map_client_values(item: dict) -> dict[str, Any]:
     shipping = _primary_shipping(item)
     if parse_str(shipping.get("country")):
         values["shipping_country"] = parse_str(shipping["country"], max_length=128)
-    if _country_code(shipping.get("countryCode")):
-        values["shipping_country_code"] = _country_code(shipping["countryCode"])
+    if country_code(shipping.get("countryCode")):
+        values["shipping_country_code"] = country_code(shipping["countryCode"])
     if "clientBusinesses" in item or "clientBusiness" in item:
         business = first_dict(item.get("clientBusinesses")) or as_dict(item.get("clientBusiness"))
         values["business_name"] = parse_str(business.get("name"), max_length=255) or ""
@@ -157,7 +129,7 @@ def _held_values(ids, fields: list[str]) -> dict[uuid.UUID, dict[str, Any]]:
     # held with nothing to fill, and building (deferred) instances for them cost more than
     # the page's own writes.
     names = ["pk", "drgreen_id", *fields]
-    rows = Client.objects.filter(drgreen_id__in=list(ids)).order_by().values_list(*names)
+    rows = Client.objects.filter(r.ids_filter(Client, "drgreen_id", ids)).order_by().values_list(*names)
     return {row[1]: dict(zip(names, row, strict=True)) for row in rows}
 
 
@@ -216,82 +188,46 @@ def clients_ensure(
     return clients, [c.drgreen_id for c in created]
 
 
-def sync_shippings(
-    shippings_by_client: dict[uuid.UUID, list[dict]],
-    *,
-    clients: dict[uuid.UUID, Client] | dict[uuid.UUID, HeldClient],
-    full: bool,
-    observed_at: datetime,
-) -> None:
-    """Mirror ``shippings`` rows. ``full`` (the client detail) means the list is complete:
-    rows it no longer has are removed, as Dr Green's PATCH rewrites them. Otherwise (a
-    client nested in an order) only rows that carry an id are upserted."""
-    wanted: list[tuple[Client | HeldClient, int, uuid.UUID | None, dict[str, Any]]] = []
-    for client_id, shippings in shippings_by_client.items():
-        client = clients.get(client_id)
-        if client is None:
+def clients_map_list(items: list[Any]) -> list[tuple[r.Row, dict] | None]:
+    """Each client item as (row, item), aligned with ``items`` (``None``: no usable id).
+    Pure (no database), so the reconcile runs it in its fetch thread, ahead of the write."""
+    mapped: list[tuple[r.Row, dict] | None] = []
+    for item in items or []:
+        item = as_dict(item)
+        drgreen_id = parse_uuid(item.get("id"), field="client.id")
+        if drgreen_id is None:
+            mapped.append(None)
             continue
-        for position, data in enumerate(shippings):
-            sid = parse_uuid(data.get("id"), field="shipping.id")
-            if sid is None and not full:
-                continue
-            values = map_address(data)
-            when = parse_when(data.get("createdAt"), field="shipping.createdAt")
-            if when is not None:
-                values["remote_created_at"] = when
-            wanted.append((client, position, sid, values))
-    full_pks = [clients[c].pk for c in shippings_by_client if full and c in clients]
-    if not wanted and not full_pks:
-        return
-    ids = [sid for _, _, sid, _ in wanted if sid is not None]
-    held = list(
-        ShippingAddress.objects.filter(Q(drgreen_id__in=ids) | Q(client_id__in=full_pks)).order_by("pk")
-    )
-    by_id = {s.drgreen_id: s for s in held if s.drgreen_id is not None}
-    idless = {(s.client_id, s.position): s for s in held if s.drgreen_id is None}
-    keep: set[int] = set()
-    create, update = [], []
-    for client, position, sid, values in wanted:
-        row = by_id.get(sid) if sid is not None else idless.get((client.pk, position))
-        if row is None and sid is not None:
-            # Our own registration row (no id yet) at the same place becomes this one.
-            row = idless.pop((client.pk, position), None)
-        fields = {**values, "client_id": client.pk, "position": position, "drgreen_id": sid}
-        if row is None:
-            create.append(ShippingAddress(**fields, last_synced_at=observed_at))
-            continue
-        keep.add(row.pk)
-        changed = [k for k, v in fields.items() if getattr(row, k) != v]
-        for k in changed:
-            setattr(row, k, fields[k])
-        row.last_synced_at = observed_at
-        update.append((row, [*changed, "last_synced_at"]))
-    if full_pks:
-        ShippingAddress.objects.filter(client_id__in=full_pks).exclude(pk__in=keep).delete()
-    if update:
-        union = sorted({n for _, names in update for n in names})
-        ShippingAddress.objects.bulk_update(sorted((u for u, _ in update), key=lambda s: s.pk), union)
-    if create:
-        # Two workers reading the same client (a sweep's page and a refresh) may both find a
-        # shipping row missing; the second insert of the same Dr Green id is the same row, so
-        # it is skipped (ON CONFLICT DO NOTHING) instead of failing the page.
-        ShippingAddress.objects.bulk_create(create, ignore_conflicts=True)
+        values = {**map_client_values(item), "is_stub": False}
+        mapped.append((r.Row(drgreen_id, values=values, payload=redact(item)), item))
+    return mapped
 
 
 def _upsert_clients(
     items: list[Any], *, source: str, observed_at: datetime, full_shippings: bool, rng: random.Random | None
 ) -> UpsertResult:
+    return _upsert_clients_mapped(
+        clients_map_list(items),
+        source=source,
+        observed_at=observed_at,
+        full_shippings=full_shippings,
+        rng=rng,
+    )
+
+
+def _upsert_clients_mapped(
+    mapped: list[tuple[r.Row, dict] | None],
+    *,
+    source: str,
+    observed_at: datetime,
+    full_shippings: bool,
+    rng: random.Random | None,
+) -> UpsertResult:
     result = UpsertResult()
-    parsed: list[tuple[r.Row, dict]] = []
-    for item in items:
-        item = as_dict(item)
-        drgreen_id = parse_uuid(item.get("id"), field="client.id")
-        if drgreen_id is None:
-            logger.warning("sync: %s item without a usable id skipped", source)
-            result.skipped += 1
-            continue
-        values = {**map_client_values(item), "is_stub": False}
-        parsed.append((r.Row(drgreen_id, values=values, payload=redact(item)), item))
+    parsed = [pair for pair in mapped if pair is not None]
+    result.skipped = len(mapped) - len(parsed)
+    for _ in range(result.skipped):
+        logger.warning("sync: %s item without a usable id skipped", source)
     by_id = {row.drgreen_id: (row, item) for row, item in parsed}
     rows = [row for row, _ in by_id.values()]
     if not rows:
@@ -359,8 +295,19 @@ def clients_upsert_from_list(
 ) -> UpsertResult:
     """Items of ``GET /dapp/clients`` (``data.clients``), or of the picker
     ``/dapp/clients/list`` with ``source="clients.picker"``."""
-    return _upsert_clients(
-        items, source=source, observed_at=observed_at or timezone.now(), full_shippings=False, rng=rng
+    return clients_upsert_mapped(clients_map_list(items), observed_at=observed_at, source=source, rng=rng)
+
+
+def clients_upsert_mapped(
+    mapped: list[tuple[r.Row, dict] | None],
+    *,
+    observed_at: datetime | None = None,
+    source: str = "clients.list",
+    rng: random.Random | None = None,
+) -> UpsertResult:
+    """The write half of ``clients_upsert_from_list``, for items already mapped."""
+    return _upsert_clients_mapped(
+        mapped, source=source, observed_at=observed_at or timezone.now(), full_shippings=False, rng=rng
     )
 
 

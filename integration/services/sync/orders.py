@@ -175,7 +175,8 @@ def _upsert_orders(
         _sync_lines([(orders[oid], d.lines) for oid, d in by_id.items() if d.lines is not None])
         if created:
             # Sales mirrored before their order now point at it.
-            Sale.objects.filter(order__isnull=True, order_drgreen_id__in=created_ids).update(
+            unlinked = Sale.objects.filter(r.ids_filter(Sale, "order_drgreen_id", created_ids))
+            unlinked.filter(order__isnull=True).update(
                 order_id=Subquery(
                     Order.objects.filter(drgreen_id=OuterRef("order_drgreen_id")).values("pk")[:1]
                 )
@@ -198,6 +199,32 @@ def _map_all(items: Iterable[Any], *, source: str, **kwargs) -> tuple[list[Order
     return datas, skipped
 
 
+def orders_map_list(items: list[Any]) -> list[OrderData | None]:
+    """``map_order`` of each list item, aligned with ``items`` (``None``: no usable id).
+    Pure (no database), so the reconcile runs it in its fetch thread, ahead of the write."""
+    return [map_order(item) for item in items or []]
+
+
+def orders_upsert_mapped(
+    mapped: list[OrderData | None],
+    *,
+    observed_at: datetime | None = None,
+    source: str = "orders.list",
+    rng: random.Random | None = None,
+) -> UpsertResult:
+    """The write half of ``orders_upsert_from_list``, for items already mapped."""
+    datas = [data for data in mapped if data is not None]
+    for _ in range(len(mapped) - len(datas)):
+        logger.warning("sync: %s item without a usable id skipped", source)
+    return _upsert_orders(
+        datas,
+        source=source,
+        observed_at=observed_at or timezone.now(),
+        rng=rng,
+        skipped=len(mapped) - len(datas),
+    )
+
+
 def orders_upsert_from_list(
     *,
     items: list[Any],
@@ -207,10 +234,7 @@ def orders_upsert_from_list(
 ) -> UpsertResult:
     """Items of ``GET /dapp/orders`` (``data.orders``): the only shape with all three
     statuses, so a sweep of it is a full status check."""
-    datas, skipped = _map_all(items, source=source)
-    return _upsert_orders(
-        datas, source=source, observed_at=observed_at or timezone.now(), rng=rng, skipped=skipped
-    )
+    return orders_upsert_mapped(orders_map_list(items), observed_at=observed_at, source=source, rng=rng)
 
 
 def orders_upsert_from_recent(

@@ -4,7 +4,9 @@
   land at the end instead of pushing others onto pages we already read (facts §5).
 - Pages are streamed: fetched, upserted in one transaction, forgotten. Memory stays flat
   and the number of queries per page is constant, whatever N is. With PostgreSQL the next
-  page is fetched while the current one is written (``RECONCILE_PREFETCH``).
+  page is fetched while the current one is written (``RECONCILE_PREFETCH``), and mapped
+  there too: the mapping is the pure half of the same upsert functions the sweeps use
+  (``*_map_list``), and runs while the main thread waits on the database.
 - Every row a page shows is stamped (``last_synced_at``). After a *complete* walk, rows
   not stamped since the walk began are re-checked one by one (``tombstones.py``) and
   marked ``remote_missing_since`` only when Dr Green confirms they are gone. Nothing is
@@ -33,13 +35,13 @@ from integration.drgreen import Page
 from integration.models import Client, ShippingAddress
 from integration.services.breaker import UPSTREAM_ERRORS, breaker_allow
 
-from .clients import clients_upsert_from_list
+from .clients import clients_map_list, clients_upsert_mapped
 from .config import sync_settings
-from .orders import orders_upsert_from_list
+from .orders import orders_map_list, orders_upsert_mapped
 from .parsing import parse_uuid
 from .results import UpsertResult
 from .runs import RunContext, SyncOutcome, sync_run
-from .sales import sales_upsert_from_list
+from .sales import sales_map_list, sales_upsert_mapped
 from .strains import strains_upsert_from_list
 from .tombstones import apply_maybe_dry, tombstone_unseen
 
@@ -48,6 +50,8 @@ logger = logging.getLogger("integration.sync")
 RECONCILE_LEASE = "mirror.reconcile"
 RESOURCES = ("clients", "orders", "sales", "strains")
 Progress = Callable[[dict[str, Any]], None]
+# The pure mapping half of an upsert: items → one mapped entry per item (None: unusable).
+Prepare = Callable[[list[dict]], list] | None
 
 
 @dataclass
@@ -120,16 +124,18 @@ def _reconcile(
     client = ctx.client
     take = conf.reconcile_take
     reports = []
-    walks: list[tuple[str, str | None, Callable[..., Page], Callable[..., UpsertResult]]] = []
+    walks: list[tuple[str, Callable[..., Page], Prepare, Callable[..., UpsertResult]]] = []
     if "clients" in resources:
-        walks.append(("clients", None, client.list_clients, _upsert(clients_upsert_from_list)))
+        walks.append(("clients", client.list_clients, clients_map_list, _upsert(clients_upsert_mapped)))
     if "orders" in resources:
-        walks.append(("orders", None, client.list_orders, _upsert(orders_upsert_from_list)))
+        walks.append(("orders", client.list_orders, orders_map_list, _upsert(orders_upsert_mapped)))
     if "sales" in resources:
-        walks.append(("sales", None, client.list_sales, _upsert(sales_upsert_from_list)))
-    for resource, _country, fetch, upsert in walks:
+        walks.append(("sales", client.list_sales, sales_map_list, _upsert(sales_upsert_mapped)))
+    for resource, fetch, prepare, upsert in walks:
         reports.append(
-            _walk_and_tombstone(ctx, resource, fetch, upsert, take=take, dry_run=dry_run, progress=progress)
+            _walk_and_tombstone(
+                ctx, resource, fetch, upsert, prepare=prepare, take=take, dry_run=dry_run, progress=progress
+            )
         )
         if not breaker_allow(now=ctx.now()).allowed:
             logger.warning("reconcile stopped: breaker open")
@@ -141,10 +147,21 @@ def _reconcile(
 
 
 def _upsert(fn: Callable[..., UpsertResult]) -> Callable[..., UpsertResult]:
-    def run(items: list[dict], observed_at: datetime) -> UpsertResult:
-        return fn(items=items, observed_at=observed_at)
+    def run(mapped: list, observed_at: datetime) -> UpsertResult:
+        return fn(mapped, observed_at=observed_at)
 
     return run
+
+
+def _prepared(prepare: Prepare, items: list[dict]) -> tuple[list, Exception | None]:
+    """The page's items mapped (aligned with ``items``), or the exception mapping raised:
+    that is the page's failure, recorded where the page would be written, not the walk's."""
+    if prepare is None:
+        return items, None
+    try:
+        return prepare(items), None
+    except Exception as exc:  # noqa: BLE001 - re-raised at the page's write, see _walk
+        return [None] * len(items), exc
 
 
 def strain_countries() -> list[str]:
@@ -181,9 +198,11 @@ def _strains(ctx: RunContext, *, take: int, dry_run: bool, progress: Progress) -
     return total
 
 
-def _walk_and_tombstone(ctx, resource, fetch, upsert, *, take, dry_run, progress) -> WalkReport:
+def _walk_and_tombstone(ctx, resource, fetch, upsert, *, prepare, take, dry_run, progress) -> WalkReport:
     started = ctx.now()
-    report = _walk(ctx, resource, fetch, upsert, take=take, dry_run=dry_run, progress=progress)
+    report = _walk(
+        ctx, resource, fetch, upsert, prepare=prepare, take=take, dry_run=dry_run, progress=progress
+    )
     if report.complete and resource == "sales" and report.item_count is not None:
         # Sales have no detail endpoint to re-check with; only a walk that saw as many
         # distinct sales as the server counted may stand as evidence that one is gone.
@@ -195,8 +214,19 @@ def _walk_and_tombstone(ctx, resource, fetch, upsert, *, take, dry_run, progress
     return report
 
 
-def _walk(ctx: RunContext, resource: str, fetch, upsert, *, take: int, dry_run: bool, progress) -> WalkReport:
-    """Stream one list endpoint, ascending, page by page (optionally fetching ahead)."""
+def _walk(
+    ctx: RunContext,
+    resource: str,
+    fetch,
+    upsert,
+    *,
+    take: int,
+    dry_run: bool,
+    progress,
+    prepare: Prepare = None,
+) -> WalkReport:
+    """Stream one list endpoint, ascending, page by page (optionally fetching and mapping
+    ahead). ``upsert(mapped, observed_at)`` receives ``prepare(items)`` (or the items)."""
     report = WalkReport(resource=resource)
     conf = sync_settings()
     prefetch = conf.reconcile_prefetch and connection.vendor == "postgresql" and not dry_run
@@ -211,16 +241,19 @@ def _walk(ctx: RunContext, resource: str, fetch, upsert, *, take: int, dry_run: 
     # a context variable), so that connection lasts the walk instead of one per page.
     fetch_context = contextvars.copy_context()
 
-    def get(page_no: int) -> tuple[datetime, Page]:
+    def get(page_no: int) -> tuple[datetime, Page, tuple[list, Exception | None]]:
         observed = ctx.now()
-        return observed, ctx.call(fetch, page=page_no, take=take, order_by="asc")
+        page = ctx.call(fetch, page=page_no, take=take, order_by="asc")
+        return observed, page, _prepared(prepare, page.items)
 
     pending: Future | None = None
     page_no = 1
     try:
         while True:
             try:
-                observed, page = pending.result() if pending is not None else get(page_no)
+                observed, page, (mapped, map_error) = (
+                    pending.result() if pending is not None else get(page_no)
+                )
             except UPSTREAM_ERRORS as exc:
                 report.errors += 1
                 ctx.errors += 1
@@ -239,14 +272,14 @@ def _walk(ctx: RunContext, resource: str, fetch, upsert, *, take: int, dry_run: 
             if more and pool is not None:
                 pending = pool.submit(fetch_context.run, get, page_no + 1)
             uuids = [parse_uuid(i) for i in ids]
-            fresh = [
-                item for item, u in zip(page.items, uuids, strict=True) if u is None or u not in previous_set
-            ]
+            fresh = [m for m, u in zip(mapped, uuids, strict=True) if u is None or u not in previous_set]
             page_set = {u for u in uuids if u is not None}
             distinct += len(page_set - previous_set)
             previous_ids, previous_set = ids, page_set
             report.item_count = page.meta.item_count
             try:
+                if map_error is not None:
+                    raise map_error
                 result = apply_maybe_dry(partial(upsert, fresh, observed), dry_run=dry_run)
             except Exception:  # noqa: BLE001 - one bad page must not stop the walk
                 report.errors += 1

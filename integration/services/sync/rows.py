@@ -17,7 +17,7 @@ from django.db.models import F, Value, signals
 from django.db.models.base import ModelState
 from django.db.models.functions import Coalesce, Greatest
 
-from .bulk_sql import values_insert, values_update
+from .bulk_sql import ids_filter, values_insert, values_update
 from .parsing import logger
 
 # Order fields never part of a data diff: the status trio goes through the compare-and-swap
@@ -61,7 +61,7 @@ def prefetch(model: type[models.Model], ids: Iterable[uuid.UUID], **select) -> d
     ids = list(ids)
     if not ids:
         return {}
-    qs = model._default_manager.filter(drgreen_id__in=ids).order_by()
+    qs = model._default_manager.filter(ids_filter(model, "drgreen_id", ids)).order_by()
     if select.get("select_related"):
         qs = qs.select_related(*select["select_related"])
     if select.get("only"):

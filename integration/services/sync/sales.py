@@ -40,15 +40,27 @@ def map_sale(item: Any) -> tuple[r.Row, Any] | None:
     return r.Row(drgreen_id, values=values, payload=redact(item)), ref
 
 
+def sales_map_list(items: list[Any]) -> list[tuple[r.Row, Any] | None]:
+    """``map_sale`` of each list item, aligned with ``items`` (``None``: no usable id).
+    Pure (no database), so the reconcile runs it in its fetch thread, ahead of the write."""
+    return [map_sale(item) for item in items or []]
+
+
 def sales_upsert_from_list(*, items: list[Any], observed_at: datetime | None = None) -> UpsertResult:
     """Items of ``GET /dapp/sales`` (``data.sales``). The client may become a stub; an order
     not mirrored yet stays as ``order_drgreen_id`` until the order upsert links it."""
+    return sales_upsert_mapped(sales_map_list(items), observed_at=observed_at)
+
+
+def sales_upsert_mapped(
+    pairs: list[tuple[r.Row, Any] | None], *, observed_at: datetime | None = None
+) -> UpsertResult:
+    """The write half of ``sales_upsert_from_list``, for items already mapped."""
     observed_at = observed_at or timezone.now()
     source = "sales.list"
     mapped: dict[uuid.UUID, tuple[r.Row, Any]] = {}
     skipped = 0
-    for item in items or []:
-        pair = map_sale(item)
+    for pair in pairs:
         if pair is None:
             logger.warning("sync: %s item without a usable id skipped", source)
             skipped += 1
@@ -63,7 +75,9 @@ def sales_upsert_from_list(*, items: list[Any], observed_at: datetime | None = N
             refs=[ref for _, ref in mapped.values() if ref is not None], observed_at=observed_at
         )
         order_ids = {row.values.get("order_drgreen_id") for row, _ in mapped.values()} - {None}
-        orders = dict(Order.objects.filter(drgreen_id__in=order_ids).values_list("drgreen_id", "pk"))
+        orders = dict(
+            Order.objects.filter(r.ids_filter(Order, "drgreen_id", order_ids)).values_list("drgreen_id", "pk")
+        )
         for row, ref in mapped.values():
             if ref is not None:
                 row.values["client_id"] = clients[ref.drgreen_id].pk
