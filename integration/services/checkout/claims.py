@@ -132,23 +132,28 @@ def placement_record(
     """Write an attempt's outcome. Only the attempt that still owns the placement moves its
     state; a late success is never thrown away (it is the best evidence there is).
 
-    One transaction holds all of it: the mirrored order, the ledger rows the attempt's
-    calls left behind (``ledger_deferred``), the attempt's evidence and the new state. On
-    PostgreSQL each commit waits for the disk, and the customer waits for this one. A
-    deadlock with a poller adopting the same new order rolls it all back and runs it again
-    (the upsert is idempotent), like any sync page.
+    The mirrored order is committed first, in its own transaction: inserting it checks its
+    client foreign key at commit (Django's constraints are deferred), which locks the client
+    row, and a transaction that did so after updating the placement would take the two
+    locks in the wrong order against a concurrent submit (client, then placement). The
+    ledger rows the attempt's calls left behind (``ledger_deferred``) go with the outcome:
+    on PostgreSQL each commit waits for the disk, and the customer waits for these.
     """
-    if outcome.kind == PLACED and client_drgreen_id is None:
-        client_drgreen_id = OrderPlacement.objects.values_list("client__drgreen_id", flat=True).get(
-            pk=placement_id
-        )
+    order_pk = None
+    if outcome.kind == PLACED:
+        if client_drgreen_id is None:
+            client_drgreen_id = OrderPlacement.objects.values_list("client__drgreen_id", flat=True).get(
+                pk=placement_id
+            )
+        result = order_upsert_from_create(payload=outcome.order, client_drgreen_id=client_drgreen_id)
+        order_pk = result.pks.get(order_id_of(outcome.order))
     placement, moved = run_page(
         partial(
             _record,
             placement_id=placement_id,
             number=number,
             outcome=outcome,
-            client_drgreen_id=client_drgreen_id,
+            order_pk=order_pk,
         )
     )
     if moved:
@@ -163,13 +168,9 @@ def placement_record(
 
 
 def _record(
-    *, placement_id: int, number: int, outcome: Outcome, client_drgreen_id
+    *, placement_id: int, number: int, outcome: Outcome, order_pk: int | None
 ) -> tuple[OrderPlacement, bool]:
     conf = checkout_settings()
-    order_pk = None
-    if outcome.kind == PLACED:
-        result = order_upsert_from_create(payload=outcome.order, client_drgreen_id=client_drgreen_id)
-        order_pk = result.pks.get(order_id_of(outcome.order))
     ledger_flush()
     now = timezone.now()
     placement = lock_placement(placement_id)

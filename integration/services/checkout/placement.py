@@ -22,6 +22,7 @@ import time
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from integration.models import Client, OrderPlacement, PlacementAttempt, PlacementState
@@ -135,8 +136,14 @@ def _create(
     now = timezone.now()
     with transaction.atomic():
         if claim_now:
-            list(Client.objects.select_for_update().filter(pk=client.pk).values_list("pk", flat=True))
-            claim_now = not OrderPlacement.objects.filter(client=client, state__in=IN_FLIGHT).exists()
+            # The client row locked and its in-flight placements looked up in one statement.
+            in_flight = OrderPlacement.objects.filter(client=OuterRef("pk"), state__in=IN_FLIGHT)
+            (busy,) = (
+                Client.objects.select_for_update(of=("self",))
+                .filter(pk=client.pk)
+                .values_list(Exists(in_flight), flat=True)
+            )
+            claim_now = not busy
         placement = OrderPlacement.objects.create(
             client=client,
             idempotency_key=key,

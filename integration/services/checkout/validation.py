@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from django.db.models import FilteredRelation, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from integration.drgreen import DrGreenError, NotFound
-from integration.models import Client, Strain, StrainAvailability
+from integration.models import Client, ShippingAddress, Strain, StrainAvailability
 from integration.services.drgreen_api import drgreen_client
 from integration.services.errors import ServiceError, UpstreamError
 from integration.services.sync import (
@@ -153,7 +154,26 @@ class Checked:
 
     country_code: str
     expected_total: Decimal
-    client: Client  # as just checked (fresh flags, cart id, shipping rows)
+    client: Client  # as just checked (fresh flags, cart id, first shipping country)
+
+
+def client_for_checks(pk: int) -> Client:
+    """The client row the checks read, with the country of its first shipping row
+    (``Client.primary_shipping_country_code``) computed in the same query."""
+    first = ShippingAddress.objects.filter(client=OuterRef("pk")).order_by("position", "pk")
+    return (
+        Client.objects.defer("raw", "business_address")
+        .annotate(first_shipping_country=Subquery(first.values("country_code")[:1]))
+        .get(pk=pk)
+    )
+
+
+def shipping_country(client: Client) -> str:
+    """The country Dr Green checks stock against (as ``primary_shipping_country_code``)."""
+    annotated = getattr(client, "first_shipping_country", None)
+    if annotated is None and not hasattr(client, "first_shipping_country"):
+        return client.primary_shipping_country_code
+    return annotated or client.shipping_country_code
 
 
 def _client_problem(client: Client) -> ServiceError | None:
@@ -171,7 +191,7 @@ def _client_problem(client: Client) -> ServiceError | None:
         return ServiceError("kyc_pending", "The customer's identity check (KYC) is not complete.", status=409)
     if not client.is_active:
         return ServiceError("client_inactive", "This customer's account is not active.", status=409)
-    if not client.primary_shipping_country_code:
+    if not shipping_country(client):
         return ServiceError("no_shipping_address", "The customer has no shipping address.", status=409)
     if client.cart_id is None:
         # Every Dr Green client has exactly one cart, created with it; a mirror without its
@@ -212,16 +232,40 @@ def _strain_problem(
     return None
 
 
+_AVAILABILITY = ("id", "is_active", "is_available", "stock_quantity", "last_synced_at")
+
+
 def _strain_rows(lines: list[Line], country: str) -> tuple[dict, dict]:
+    """The lines' strains and their availability in ``country``, in one query (a strain
+    without a row for the country still comes back, so its name reaches the error)."""
     # Only what the checks read: ``raw`` and the texts are the bulk of a strain row.
-    wanted = Strain.objects.filter(drgreen_id__in=[ln.strain_id for ln in lines]).only(
-        "pk", "drgreen_id", "name", "retail_price", "is_active", "is_available"
+    rows = (
+        Strain.objects.filter(drgreen_id__in=[ln.strain_id for ln in lines])
+        .annotate(here=FilteredRelation("availabilities", condition=Q(availabilities__country_code=country)))
+        .values_list(
+            "pk",
+            "drgreen_id",
+            "name",
+            "retail_price",
+            "is_active",
+            "is_available",
+            *(f"here__{name}" for name in _AVAILABILITY),
+        )  # fmt: skip
     )
-    strains = {s.drgreen_id: s for s in wanted}
-    availability = {
-        a.strain_id: a
-        for a in StrainAvailability.objects.filter(strain__in=list(strains.values()), country_code=country)
-    }
+    strains, availability = {}, {}
+    for pk, drgreen_id, name, price, active, available, *here in rows:
+        strains[drgreen_id] = Strain(
+            pk=pk,
+            drgreen_id=drgreen_id,
+            name=name,
+            retail_price=price,
+            is_active=active,
+            is_available=available,
+        )
+        if here[0] is not None:
+            availability[pk] = StrainAvailability(
+                strain_id=pk, country_code=country, **dict(zip(_AVAILABILITY, here, strict=True))
+            )
     return strains, availability
 
 
@@ -252,7 +296,7 @@ def client_refresh(*, client: Client) -> Client:
     except DrGreenError as exc:
         raise _upstream(exc) from exc
     client_upsert_from_detail(payload=payload, observed_at=observed_at)
-    return Client.objects.defer("raw").prefetch_related("shipping_addresses").get(pk=client.pk)
+    return client_for_checks(client.pk)
 
 
 def strains_refresh(*, country_code: str, strain_ids: Iterable[uuid.UUID] = ()) -> set[uuid.UUID]:
@@ -286,7 +330,7 @@ def order_validate(*, client: Client, lines: list[Line]) -> Checked:
     """
     conf = checkout_settings()
     now = timezone.now()
-    client = Client.objects.defer("raw").prefetch_related("shipping_addresses").get(pk=client.pk)
+    client = client_for_checks(client.pk)
     client_refreshed = False
     if not _is_fresh(client.last_synced_at, now=now, ttl=conf.mirror_ttl_s) or client.is_stub:
         client = client_refresh(client=client)
@@ -298,7 +342,7 @@ def order_validate(*, client: Client, lines: list[Line]) -> Checked:
     if problem is not None:
         raise problem
 
-    country = client.primary_shipping_country_code
+    country = shipping_country(client)
     strain_ids = [ln.strain_id for ln in lines]
     strains, availability = _strain_rows(lines, country)
     rows = [availability.get(strains[sid].pk) if sid in strains else None for sid in strain_ids]

@@ -9,8 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from integration.models import OrderPlacement, PlacementState
+from integration.models import Client, OrderPlacement, PlacementState, ShippingAddress, Strain
 from integration.services.checkout import order_place
+from integration.services.checkout.validation import client_for_checks, shipping_country
 from integration.services.errors import ServiceError
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -92,3 +93,27 @@ def test_the_expected_total_is_retail_price_times_quantity(seeded):
     )
     (remote,) = seeded.remote_orders(cid)
     assert abs(Decimal(str(remote["totalAmount"])) - placement.expected_total) <= Decimal("0.01")
+
+
+def test_a_strain_missing_in_the_country_is_refused_by_name(seeded):
+    client = seeded.mirror_client(seeded.verified_client_ids()[0])
+    strain_id = seeded.strain_ids[2]
+    seeded.sandbox.set_stock(strain_id, countryCode="GBR", isAvailable=False)
+    err = _refused(client, [(strain_id, 1)], "strain_unavailable")
+    name = Strain.objects.get(drgreen_id=strain_id).name
+    assert name and err.message == f"{name} is not available in GBR."
+
+
+def test_stock_is_checked_in_the_first_shipping_rows_country():
+    client = Client.objects.create(
+        drgreen_id=uuid.uuid4(), email="ada@example.test", shipping_country_code="PRT"
+    )
+    assert shipping_country(client_for_checks(client.pk)) == "PRT"  # no rows: the projected one
+    ShippingAddress.objects.create(client=client, position=1, country_code="DEU")
+    first = ShippingAddress.objects.create(client=client, position=0, country_code="")
+    assert shipping_country(client_for_checks(client.pk)) == "PRT"  # first row without a country
+    first.country_code = "GBR"
+    first.save()
+    checked = client_for_checks(client.pk)
+    assert shipping_country(checked) == "GBR" == client.primary_shipping_country_code
+    assert "raw" in checked.get_deferred_fields()
