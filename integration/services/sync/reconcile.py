@@ -19,10 +19,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import gc
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -103,7 +105,8 @@ def mirror_reconcile(
         outcome=outcome,
     ) as ctx:
         if ctx is not None:
-            reports = _reconcile(ctx, resources=resources, dry_run=dry_run, progress=progress or _quiet)
+            with _collector_paused():
+                reports = _reconcile(ctx, resources=resources, dry_run=dry_run, progress=progress or _quiet)
             for report in reports:
                 ctx.stats[f"report.{report.resource}"] = report.as_dict()
     # Flatten for readers: outcome.stats["clients"] = {...}.
@@ -115,6 +118,47 @@ def mirror_reconcile(
 
 def _quiet(_event: dict[str, Any]) -> None:
     return None
+
+
+COLLECT_EVERY_PAGES = 20
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """CPython's cyclic garbage collector, paused for the walk.
+
+    A page allocates some 10^5 container objects (decoded JSON, mapped rows, instances)
+    that live until the page is written: long enough to survive the young collections, so
+    they reach the oldest generation, and every few pages a full collection scanned the
+    whole heap, Django's own objects included: ~15% of the reconcile's wall time, for
+    nothing, since a page's objects form no cycles and reference counting frees them when
+    the page is done. So what exists before the walk is frozen (never scanned again until
+    unfrozen), automatic collection is off, and every ``COLLECT_EVERY_PAGES`` pages one
+    explicit collection (``_collect_cycles``) picks up whatever cycles did form (an
+    exception's traceback, say), scanning only what the run allocated. All restored after.
+    Process-wide, which is fine for the one reconcile a worker runs at a time (the lease).
+    """
+    global _paused
+    if _paused or not gc.isenabled():
+        yield  # nested, or someone else manages the collector: leave it alone
+        return
+    gc.disable()
+    gc.freeze()
+    _paused = True
+    try:
+        yield
+    finally:
+        _paused = False
+        gc.unfreeze()
+        gc.enable()
+
+
+_paused = False
+
+
+def _collect_cycles() -> None:
+    if _paused:
+        gc.collect()
 
 
 def _reconcile(
@@ -299,6 +343,8 @@ def _walk(
                 ctx.renew()
             if ctx.pages % 20 == 0:
                 ctx.checkpoint()
+            if ctx.pages % COLLECT_EVERY_PAGES == 0:
+                _collect_cycles()
             progress(
                 {"resource": resource, "page": page_no, "pages": page.meta.page_count, "rows": report.rows}
             )

@@ -5,6 +5,7 @@ statement. Constant queries per page, whatever its size.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -82,20 +83,26 @@ def _unsaved(model: type[models.Model], kwargs: dict[str, Any]):
     instance's ``__dict__``, the given value or the field's default, which is what
     ``__init__`` ends up with for plain values. Anything else (a relation object, a
     property, init signals listening) takes the ordinary constructor."""
-    meta = model._meta
-    fields = [(f.attname, f) for f in meta.concrete_fields]
+    names, defaults = _field_defaults(model)
     if (
         signals.pre_init.has_listeners(model)
         or signals.post_init.has_listeners(model)
-        or not kwargs.keys() <= {name for name, _ in fields}
+        or not kwargs.keys() <= names
     ):
         return model(**kwargs)
     obj = model.__new__(model)
     obj._state = ModelState()
     held = obj.__dict__
-    for name, f in fields:
-        held[name] = kwargs[name] if name in kwargs else f.get_default()
+    for name, default in defaults:
+        held[name] = kwargs[name] if name in kwargs else default()
     return obj
+
+
+@functools.cache
+def _field_defaults(model: type[models.Model]) -> tuple[frozenset[str], list[tuple[str, Callable[[], Any]]]]:
+    # Once per model, not once per row: a page builds up to 500 instances of the same model.
+    fields = model._meta.concrete_fields
+    return frozenset(f.attname for f in fields), [(f.attname, f.get_default) for f in fields]
 
 
 def create_missing(model: type[models.Model], instances: list, *, attempts: int = 3) -> tuple[list, set]:

@@ -1,0 +1,56 @@
+"""Page-sized statements: id lookups and the bulk insert/update, on every backend."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from integration.models import Order
+from integration.services.sync import rows as r
+from integration.services.sync.bulk_sql import ids_filter
+
+pytestmark = pytest.mark.django_db
+
+T = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def _orders(n: int) -> list[Order]:
+    fresh = [
+        r.new_instance(Order, r.Row(uuid.uuid4(), values={"total_amount": Decimal("9.09")}), source="t",
+                       observed_at=T)
+        for _ in range(n)
+    ]  # fmt: skip
+    created, raced = r.create_missing(Order, fresh)
+    assert not raced
+    return created
+
+
+def test_ids_filter_finds_exactly_the_given_ids():
+    orders = _orders(3)
+    wanted = [orders[0].drgreen_id, orders[2].drgreen_id, uuid.uuid4()]
+    found = set(Order.objects.filter(ids_filter(Order, "drgreen_id", wanted)).values_list("pk", flat=True))
+    assert found == {orders[0].pk, orders[2].pk}
+    by_pk = Order.objects.filter(ids_filter(Order, "id", [orders[1].pk]))
+    assert list(by_pk.values_list("drgreen_id", flat=True)) == [orders[1].drgreen_id]
+
+
+def test_ids_filter_of_no_ids_matches_nothing():
+    _orders(2)
+    assert not Order.objects.filter(ids_filter(Order, "drgreen_id", [])).exists()
+
+
+def test_prefetch_by_ids_returns_instances_by_drgreen_id():
+    orders = _orders(2)
+    held = r.prefetch(Order, [o.drgreen_id for o in orders])
+    assert {k: v.pk for k, v in held.items()} == {o.drgreen_id: o.pk for o in orders}
+
+
+def test_the_bulk_insert_stores_what_the_instances_hold_nulls_included():
+    order = _orders(1)[0]
+    stored = Order.objects.get(pk=order.pk)
+    assert stored.drgreen_id == order.drgreen_id
+    assert stored.total_amount == Decimal("9.09")
+    assert stored.raw == {} and stored.remote_missing_since is None and stored.last_synced_at == T
