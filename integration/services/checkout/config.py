@@ -38,6 +38,9 @@ class CheckoutSettings:
     recovery_backoff_s: float = 15.0
     recovery_backoff_max_s: float = 600.0
     recovery_max_rounds: int = 8
+    # Several new orders with our total: read at most this many details to find the one
+    # holding our lines (more than that is left to staff).
+    recovery_detail_max: int = 5
     # Pre-POST failures (nothing can have been ordered) are retried this many times in all.
     max_executions: int = 8
     retry_backoff_s: float = 5.0

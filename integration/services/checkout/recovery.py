@@ -7,7 +7,8 @@ order shows up first in the client's orders sorted ``desc``. The decision table:
 ========================================  =====================================
 evidence                                  decision
 ========================================  =====================================
-exactly one new order with our USD total   adopt it → ``placed``
+exactly one new order with our USD total   adopt it → ``placed`` (several: the one
+                                           whose lines are ours, read from its detail)
 cart empty, no such order                  an order landed but is not visible yet:
                                            look again later, then ``needs_staff``
 cart holds exactly our lines, no order     nothing landed → ``retry_safe`` (once the
@@ -24,6 +25,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -33,13 +35,14 @@ from integration.drgreen import DrGreenError
 from integration.models import OrderPlacement, PlacementAttempt, PlacementState
 from integration.services.drgreen_api import correlation_scope, drgreen_client, ledger_deferred, ledger_flush
 from integration.services.sync import orders_upsert_from_client_orders
+from integration.services.sync.order_mapping import map_line
 from integration.services.sync.parsing import parse_decimal, parse_uuid, parse_when
 
 from .calls import cart_snapshot, client_orders_newest, lines_as_cart
 from .claims import backoff, lock, lock_placement, mark_placed, require_no_transaction
 from .config import checkout_settings
 from .placement import placement_execute
-from .validation import lines_from_json
+from .validation import lines_from_json, quantity_text
 
 logger = logging.getLogger("integration.checkout")
 
@@ -110,9 +113,12 @@ def recovery_decide(
     unknown_since: datetime,
     rounds: int,
     now: datetime,
+    order_lines: dict[str, dict[str, str]] | None = None,
 ) -> Decision:
     """The decision table of the module docstring, as a pure function of the evidence.
-    ``cart`` is ``None`` in docs body mode, where Dr Green leaves the cart alone."""
+    ``cart`` is ``None`` in docs body mode, where Dr Green leaves the cart alone.
+    ``order_lines`` (order id → ``{strain id: quantity}``, read from order details) narrows
+    several orders with our total down to those holding exactly our lines."""
     conf = checkout_settings()
     tolerance = Decimal(conf.total_tolerance)
     window_start = placement.created_at - timedelta(seconds=conf.clock_skew_s)
@@ -135,13 +141,19 @@ def recovery_decide(
             and abs(total - placement.expected_total) <= tolerance
         ):
             candidates.append(item)
+    our_lines = lines_as_cart(lines_from_json(placement.lines))
+    if order_lines is not None and len(candidates) > 1:
+        # Same total, different lines: an order someone else placed for this client (in
+        # Dr Green's own UI, say) within the window. Only ours holds exactly our lines.
+        candidates = [c for c in candidates if order_lines.get(str(c.get("id"))) == our_lines]
     evidence = {
         "cart": cart,
-        "our_lines": lines_as_cart(lines_from_json(placement.lines)),
+        "our_lines": our_lines,
         "newest_orders": seen,
         "window_start": window_start.isoformat(),
         "expected_total": str(placement.expected_total),
         "candidates": [str(c.get("id")) for c in candidates],
+        "candidate_lines": order_lines,
         "adopted_elsewhere": sorted(str(t) for t in taken),
         "round": rounds,
     }
@@ -215,18 +227,44 @@ def placement_recover(*, placement_id: int) -> OrderPlacement:
                 evidence={"round": claim.rounds},
             )
         else:
-            decision = recovery_decide(
+            decide = partial(
+                recovery_decide,
                 placement=placement,
                 cart=cart,
                 orders=orders,
                 unknown_since=claim.unknown_since,
                 rounds=claim.rounds,
-                now=timezone.now(),
             )
+            decision = decide(now=timezone.now())
+            if decision.code == "ambiguous_orders":
+                lines = _candidate_lines(placement, decision.evidence["candidates"])
+                if lines is not None:
+                    decision = decide(now=timezone.now(), order_lines=lines)
         placement = _record_recovery(placement_id=placement_id, claim=claim, decision=decision)
     if placement.state == PlacementState.RETRY_SAFE:
         return placement_execute(placement_id=placement_id)
     return placement
+
+
+def _candidate_lines(placement: OrderPlacement, order_ids: list[str]) -> dict[str, dict[str, str]] | None:
+    """The lines of a few matching orders, from their details (the lists carry none).
+    ``None`` when they cannot all be read: the decision then stays with staff."""
+    if len(order_ids) > checkout_settings().recovery_detail_max:
+        return None
+    out: dict[str, dict[str, str]] = {}
+    try:
+        with correlation_scope(str(placement.correlation_id)):
+            for order_id in order_ids:
+                lines: dict[str, Decimal] = {}
+                for i, raw in enumerate(drgreen_client().get_order(order_id).get("orderLines") or []):
+                    line = map_line(i, raw)
+                    key = str(line.strain_drgreen_id)
+                    lines[key] = lines.get(key, Decimal(0)) + (line.quantity or Decimal(0))
+                out[order_id] = {sid: quantity_text(qty) for sid, qty in lines.items()}
+    except DrGreenError as exc:
+        logger.warning("checkout %s: order details unreadable (%s)", placement.correlation_id, exc)
+        return None
+    return out
 
 
 def _record_recovery(*, placement_id: int, claim: _RecoveryClaim, decision: Decision) -> OrderPlacement:

@@ -3,15 +3,17 @@ none, with a reason), never two, and never a doubled cart."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from integration.models import Order, OrderPlacement, PlacementState
+from integration.models import Order, OrderPlacement, PlacementState, Strain
 from integration.services.checkout import order_place, placements_sweep
 from integration.services.checkout.claims import claim_for_place
+from integration.services.checkout.validation import strains_refresh
 from integration.services.drgreen_api import drgreen_client
 
 from .sandbox_fixtures import CARTS_PATH, ORDERS_PATH
@@ -217,3 +219,54 @@ def test_recovery_never_adopts_an_order_another_placement_owns(seeded, client_id
     }
     evidence = second.attempts.get(kind="recover").evidence
     assert evidence["adopted_elsewhere"] == [str(first.order_drgreen_id)]
+
+
+def _outside_order(client, lines):
+    """An order for the same client placed around us (Dr Green's own UI, say)."""
+    api = drgreen_client()
+    api.empty_cart(str(client.cart_id))
+    api.add_to_cart(str(client.cart_id), lines)
+    return api.create_order(str(client.drgreen_id))["id"]
+
+
+def _same_total_other_strain(seeded):
+    """(strain, quantity) pairs for two different strains whose USD totals agree within a cent."""
+    strains_refresh(country_code="GBR")
+    prices = dict(
+        Strain.objects.filter(drgreen_id__in=seeded.strain_ids).values_list("drgreen_id", "retail_price")
+    )
+    s0, s1 = seeded.strain_ids[0], seeded.strain_ids[1]
+    p0, p1 = prices[uuid.UUID(s0)], prices[uuid.UUID(s1)]
+    q1 = (Decimal(2) * p0 / p1).quantize(Decimal("0.001"))
+    assert abs(q1 * p1 - 2 * p0) <= Decimal("0.01") and p0 != p1
+    return (s0, 2), (s1, q1)
+
+
+def test_two_orders_with_our_total_are_told_apart_by_their_lines(seeded, client_id, client):
+    (s0, q0), (s1, q1) = _same_total_other_strain(seeded)
+    outside = _outside_order(client, [(s0, q0)])
+    seeded.sandbox.add_fault(method="POST", path=ORDERS_PATH, kind="drop_after_commit", count=1)
+    placement = order_place(
+        client=client,
+        idempotency_key="twin",
+        lines=[{"strain_id": s1, "quantity": str(q1)}],
+        execute="inline",
+    )
+    assert placement.state == PlacementState.PLACED
+    remote = {o["id"] for o in seeded.remote_orders(client_id)}
+    assert len(remote) == 2 and outside in remote
+    assert str(placement.order_drgreen_id) in remote - {outside}
+    evidence = placement.attempts.get(kind="recover").evidence
+    assert sorted(evidence["candidate_lines"]) == sorted(remote)
+    assert evidence["candidates"] == [str(placement.order_drgreen_id)]
+
+
+def test_two_orders_with_our_total_and_our_lines_go_to_staff(seeded, client_id, client):
+    outside = _outside_order(client, [(seeded.strain_ids[0], 2)])
+    seeded.sandbox.add_fault(method="POST", path=ORDERS_PATH, kind="drop_after_commit", count=1)
+    placement = order_place(client=client, idempotency_key="twins", lines=_lines(seeded, 2), execute="inline")
+    assert placement.state == PlacementState.NEEDS_STAFF
+    assert placement.rejection_code == "ambiguous_orders"
+    evidence = placement.attempts.get(kind="recover").evidence
+    assert outside in evidence["candidates"] and len(evidence["candidates"]) == 2
+    assert len(seeded.remote_orders(client_id)) == 2  # both exist; a human picks
