@@ -24,6 +24,7 @@ import contextvars
 import gc
 import logging
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -121,6 +122,8 @@ def _quiet(_event: dict[str, Any]) -> None:
 
 
 COLLECT_EVERY_PAGES = 20
+# Pages requested ahead of the one being written (when prefetching).
+PREFETCH_PAGES = 2
 
 
 @contextlib.contextmanager
@@ -279,32 +282,41 @@ def _walk(
     # without a set that grows with N.
     previous_set: set = set()
     distinct = 0
+    # A pipeline when prefetching: the fetch thread only fetches (HTTP, JSON), the map
+    # thread maps, the main thread writes. The fetch thread is never held up by the mapping
+    # or the write, so the next request is already waiting when Dr Green answers.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reconcile-fetch") if prefetch else None
+    mapper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reconcile-map") if prefetch else None
     # One copied context for every fetch of the walk: it carries the correlation id and run
     # id into the thread, and Django keeps the thread's connection in it (asgiref's Local is
     # a context variable), so that connection lasts the walk instead of one per page.
     fetch_context = contextvars.copy_context()
 
-    def get(page_no: int) -> tuple[datetime, Page, tuple[list, Exception | None]]:
+    def get(page_no: int) -> tuple[datetime, Page, Future]:
         observed = ctx.now()
         page = ctx.call(fetch, page=page_no, take=take, order_by="asc")
-        return observed, page, _prepared(prepare, page.items)
+        if mapper is not None:
+            # A copy of this thread's context (correlation id for the mapping's log lines);
+            # the mapping is pure, and Django refuses a connection used across threads.
+            run = contextvars.copy_context().run
+            return observed, page, mapper.submit(run, _prepared, prepare, page.items)
+        mapped: Future = Future()
+        mapped.set_result(_prepared(prepare, page.items))
+        return observed, page, mapped
 
-    pending: Future | None = None
+    ahead: deque[Future] = deque()  # fetches of the pages after this one, in order
     page_no = 1
     try:
         while True:
             try:
-                observed, page, (mapped, map_error) = (
-                    pending.result() if pending is not None else get(page_no)
-                )
+                observed, page, mapping = ahead.popleft().result() if ahead else get(page_no)
+                mapped, map_error = mapping.result()
             except UPSTREAM_ERRORS as exc:
                 report.errors += 1
                 ctx.errors += 1
                 ctx.stats[f"{resource}.upstream_error"] = f"{type(exc).__name__}: {exc}"[:300]
                 logger.warning("reconcile %s stopped on page %s: %s", resource, page_no, exc)
                 return report
-            pending = None
             ids = [item.get("id") for item in page.items]
             if previous_ids is not None and ids == previous_ids:
                 logger.warning(
@@ -313,8 +325,13 @@ def _walk(
                 report.complete = False
                 return report
             more = bool(page.items) and page.meta.has_next
-            if more and pool is not None:
-                pending = pool.submit(fetch_context.run, get, page_no + 1)
+            # Up to PREFETCH_PAGES requested ahead (beyond the next one only while the page
+            # count says there is such a page: no request past the end).
+            while more and pool is not None and len(ahead) < PREFETCH_PAGES:
+                wanted = page_no + len(ahead) + 1
+                if ahead and wanted > page.meta.page_count:
+                    break
+                ahead.append(pool.submit(fetch_context.run, get, wanted))
             uuids = [parse_uuid(i) for i in ids]
             fresh = [m for m, u in zip(mapped, uuids, strict=True) if u is None or u not in previous_set]
             page_set = {u for u in uuids if u is not None}
@@ -358,10 +375,12 @@ def _walk(
             # The fetch thread writes the call ledger on a connection of its own, kept for
             # the whole walk (a reconnect per page costs more than the ledger insert) and
             # closed here, after any fetch still running: one worker, so tasks run in order.
-            if pending is not None:
+            for pending in ahead:
                 pending.cancel()  # a fetch not started yet is not wanted any more
             pool.submit(fetch_context.run, _close_connection)
             pool.shutdown(wait=True)
+        if mapper is not None:
+            mapper.shutdown(wait=True, cancel_futures=True)
 
 
 def _close_connection() -> None:
