@@ -20,6 +20,10 @@ from integration.models import (
     Sale,
 )
 
+# One definition of won and lost (CLOSED with or without an order), shared with the
+# storefront's views in services/sales.py.
+from integration.services.sales import CLOSED, LOST, WON
+
 SALE_OUTCOMES = ("won", "lost", "open")
 REVENUE_BASES = ("delivered", "paid")
 
@@ -31,25 +35,23 @@ def sales_pipeline(*, stage: str = "", outcome: str = "") -> QuerySet[Sale]:
     if stage:
         qs = qs.filter(stage=stage)
     if outcome == "won":
-        qs = qs.filter(stage="CLOSED", order_drgreen_id__isnull=False)
+        qs = qs.filter(WON)
     elif outcome == "lost":
-        qs = qs.filter(stage="CLOSED", order_drgreen_id__isnull=True)
+        qs = qs.filter(LOST)
     elif outcome == "open":
-        qs = qs.exclude(stage="CLOSED")
+        qs = qs.exclude(stage=CLOSED)
     return qs
 
 
 def sales_summary() -> dict:
     """Counts per stage plus won/lost, in one query."""
-    rows = Sale.objects.values("stage").annotate(
-        n=Count("pk"), with_order=Count("pk", filter=Q(order_drgreen_id__isnull=False))
-    )
+    rows = Sale.objects.values("stage").annotate(n=Count("pk"), won=Count("pk", filter=WON))
     by_stage: dict[str, int] = {}
     won = lost = 0
     for row in rows:
         by_stage[row["stage"] or ""] = row["n"]
-        if row["stage"] == "CLOSED":
-            won, lost = row["with_order"], row["n"] - row["with_order"]
+        if row["stage"] == CLOSED:
+            won, lost = row["won"], row["n"] - row["won"]
     return {"byStage": by_stage, "won": won, "lost": lost, "total": sum(by_stage.values())}
 
 
