@@ -60,15 +60,15 @@ def lock(placement_id: int) -> OrderPlacement:
     return lock_placement(placement_id)
 
 
-def lock_placement(placement_id: int) -> OrderPlacement:
-    """Lock the placement alone (writers that never look at the client's other placements)."""
-    # The client's ``raw`` payloads are the widest part of its row and never needed here.
-    return (
-        OrderPlacement.objects.select_for_update(of=("self",))
-        .select_related("client")
-        .defer("client__raw", "client__business_address")
-        .get(pk=placement_id)
-    )
+def lock_placement(placement_id: int, *, with_client: bool = True) -> OrderPlacement:
+    """Lock the placement alone (writers that never look at the client's other placements).
+    ``with_client`` selects its client in the same statement, for callers that go on to
+    talk to Dr Green about it; outcome writers do not need it."""
+    qs = OrderPlacement.objects.select_for_update(of=("self",))
+    if with_client:
+        # The client's ``raw`` payloads are the widest part of its row and never needed here.
+        qs = qs.select_related("client").defer("client__raw", "client__business_address")
+    return qs.get(pk=placement_id)
 
 
 def claim_for_place(placement_id: int) -> Claim:
@@ -173,7 +173,7 @@ def _record(
     conf = checkout_settings()
     ledger_flush()
     now = timezone.now()
-    placement = lock_placement(placement_id)
+    placement = lock_placement(placement_id, with_client=False)
     PlacementAttempt.objects.filter(placement=placement, number=number).update(
         finished_at=now,
         outcome=f"{outcome.kind}:{outcome.step}"[:32],

@@ -279,7 +279,7 @@ def _record_recovery(*, placement_id: int, claim: _RecoveryClaim, decision: Deci
     now = timezone.now()
     with transaction.atomic():
         ledger_flush()
-        placement = lock_placement(placement_id)
+        placement = lock_placement(placement_id, with_client=False)
         PlacementAttempt.objects.filter(placement=placement, number=claim.number).update(
             finished_at=now, outcome=decision.kind, error=decision.reason, evidence=decision.evidence
         )
