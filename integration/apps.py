@@ -22,4 +22,9 @@ class IntegrationConfig(AppConfig):
     def _connect_observability(self) -> None:
         # Correlation ids travel from the publisher into Celery tasks (web, worker and beat);
         # the deploy checks (drgreen.E1xx) guard production settings.
+        from django.core.signals import setting_changed
+
         from .observability import celery_hooks, checks  # noqa: F401
+        from .observability.redaction import forget_configured_secrets
+
+        setting_changed.connect(forget_configured_secrets, dispatch_uid="drgreen.redaction.secrets")

@@ -95,18 +95,26 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         secrets = configured_secrets()
+        # A record the RedactingFilter already scrubbed (message, JSON-like extras) is not
+        # scrubbed again: the regexes are most of a log line's cost, and every Dr Green call
+        # logs one. Anything the filter left alone (live objects) is still redacted here.
+        done = getattr(record, "redacted", False)
+        message = record.getMessage()
         payload: dict[str, Any] = {
             "ts": dt.datetime.fromtimestamp(record.created, tz=dt.UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": scrub_text(record.getMessage(), secrets),
+            "message": message if done else scrub_text(message, secrets),
             "correlation_id": getattr(record, "correlation_id", None),
             "process": record.process,
         }
         for key, value in vars(record).items():
             if key in _STANDARD_ATTRS or key in payload:
                 continue
-            payload[key] = redact(value, key=key, secrets=secrets)
+            if done and (value is None or isinstance(value, str | int | float | bool)):
+                payload[key] = value
+            else:
+                payload[key] = redact(value, key=key, secrets=secrets)
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:

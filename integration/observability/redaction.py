@@ -100,10 +100,34 @@ def is_personal_key(key: str) -> bool:
     return _norm(key) in _PERSONAL_KEYS
 
 
+_secrets_cache: list[str] | None = None
+
+
+def forget_configured_secrets(**_kwargs: Any) -> None:
+    """Drop the cached secret values (connected to Django's ``setting_changed``)."""
+    global _secrets_cache
+    _secrets_cache = None
+
+
 def configured_secrets() -> list[str]:
-    """Literal values of this process's secrets (longest first), read at call time so a test
-    overriding settings is honoured. Short values are skipped: replacing every "x" in a
-    log line would hide more than it protects."""
+    """Literal values of this process's secrets (longest first). Every log line needs them
+    twice, so they are read once and kept until a setting changes (tests override them).
+    Short values are skipped: replacing every "x" in a log line would hide more than it
+    protects."""
+    global _secrets_cache
+    if _secrets_cache is not None:
+        return _secrets_cache
+    values = _read_secrets()
+    try:
+        from django.apps import apps
+    except ImportError:  # Django not importable: nothing configured to cache
+        return values
+    if apps.ready:  # before that, settings may still be settling: read them again
+        _secrets_cache = values
+    return values
+
+
+def _read_secrets() -> list[str]:
     values: list[str] = []
     try:
         from django.conf import settings
