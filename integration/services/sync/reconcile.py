@@ -23,6 +23,7 @@ import contextlib
 import contextvars
 import gc
 import logging
+import sys
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -122,6 +123,7 @@ def _quiet(_event: dict[str, Any]) -> None:
 
 
 COLLECT_EVERY_PAGES = 20
+SWITCH_INTERVAL_S = 0.0005
 # Pages requested ahead of the one being written (when prefetching).
 PREFETCH_PAGES = 2
 
@@ -148,9 +150,15 @@ def _collector_paused() -> Iterator[None]:
     gc.disable()
     gc.freeze()
     _paused = True
+    interval = sys.getswitchinterval()
+    # The writing thread wants the GIL back the moment each statement returns, while the
+    # fetch and map threads run pure Python: with the default 5 ms switch interval it
+    # waited up to that long after each of a page's statements.
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     try:
         yield
     finally:
+        sys.setswitchinterval(interval)
         _paused = False
         gc.unfreeze()
         gc.enable()

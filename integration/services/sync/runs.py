@@ -41,6 +41,7 @@ logger = logging.getLogger("integration.sync")
 T = TypeVar("T")
 
 SKIPPED_LEASE = "lease_held"
+RENEW_FRACTION = 10
 SKIPPED_BREAKER = "breaker_open"
 
 
@@ -100,6 +101,7 @@ class RunContext:
         self.stats: Counter[str] = Counter()
         self.status_change_ids: list[int] = []
         self.succeeded_calls = 0
+        self.renewed_at: datetime | None = None
 
     def now(self) -> datetime:
         return self.fixed_now or timezone.now()
@@ -130,10 +132,17 @@ class RunContext:
         self.renew()
 
     def renew(self) -> None:
-        if self.lease and not lease_renew(
-            name=self.lease, holder=self.holder, ttl=self.lease_ttl, now=self.now()
-        ):
+        """Extend the lease, at most every ``lease_ttl / RENEW_FRACTION`` (of the run's
+        clock): a statement per page bought nothing while the lease had most of its TTL
+        left, and a lost lease is still noticed long before the TTL could matter."""
+        if not self.lease:
+            return
+        now = self.now()
+        if self.renewed_at is not None and now - self.renewed_at < self.lease_ttl / RENEW_FRACTION:
+            return
+        if not lease_renew(name=self.lease, holder=self.holder, ttl=self.lease_ttl, now=now):
             raise LeaseLost(self.lease)
+        self.renewed_at = now
 
     def checkpoint(self) -> None:
         """Write the counters so far (long reconciles show progress in the admin)."""
