@@ -16,6 +16,7 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Value, signals
 from django.db.models.base import ModelState
+from django.db.models.fields import return_None
 from django.db.models.functions import Coalesce, Greatest
 
 from .bulk_sql import ids_filter, values_insert, values_update
@@ -83,26 +84,52 @@ def _unsaved(model: type[models.Model], kwargs: dict[str, Any]):
     instance's ``__dict__``, the given value or the field's default, which is what
     ``__init__`` ends up with for plain values. Anything else (a relation object, a
     property, init signals listening) takes the ordinary constructor."""
-    names, defaults = _field_defaults(model)
-    if (
-        signals.pre_init.has_listeners(model)
-        or signals.post_init.has_listeners(model)
-        or not kwargs.keys() <= names
-    ):
+    names, constants, computed = _field_defaults(model)
+    if not kwargs.keys() <= names or _init_listened(model):
         return model(**kwargs)
     obj = model.__new__(model)
     obj._state = ModelState()
     held = obj.__dict__
-    for name, default in defaults:
-        held[name] = kwargs[name] if name in kwargs else default()
+    # Constant defaults first, then what was given over them; only a default that is
+    # computed (a callable, a relation's) costs a call, and only for a field not given.
+    held.update(constants)
+    held.update(kwargs)
+    for name, default in computed:
+        if name not in kwargs:
+            held[name] = default()
     return obj
 
 
+def _init_listened(model: type[models.Model]) -> bool:
+    # No receiver connected at all (the usual case) is an attribute read; ``has_listeners``
+    # resolves receivers per sender, which for every row of a page added up.
+    return bool(
+        (signals.pre_init.receivers and signals.pre_init.has_listeners(model))
+        or (signals.post_init.receivers and signals.post_init.has_listeners(model))
+    )
+
+
 @functools.cache
-def _field_defaults(model: type[models.Model]) -> tuple[frozenset[str], list[tuple[str, Callable[[], Any]]]]:
+def _field_defaults(
+    model: type[models.Model],
+) -> tuple[frozenset[str], dict[str, Any], list[tuple[str, Callable[[], Any]]]]:
     # Once per model, not once per row: a page builds up to 500 instances of the same model.
-    fields = model._meta.concrete_fields
-    return frozenset(f.attname for f in fields), [(f.attname, f.get_default) for f in fields]
+    # A plain field's default that is not callable is the same value on every call
+    # (``Field._get_default``: ``lambda: self.default``, ``return_None`` or ``str``), so it
+    # is read once here; anything else is called per instance, as ``__init__`` would.
+    constants: dict[str, Any] = {}
+    computed: list[tuple[str, Callable[[], Any]]] = []
+    for f in model._meta.concrete_fields:
+        get = f._get_default if type(f).get_default is models.Field.get_default else None
+        if get is return_None:
+            constants[f.attname] = None
+        elif get is str:
+            constants[f.attname] = ""
+        elif get is not None and f.has_default() and not callable(f.default):
+            constants[f.attname] = f.default
+        else:
+            computed.append((f.attname, f.get_default))
+    return frozenset(f.attname for f in model._meta.concrete_fields), constants, computed
 
 
 def create_missing(model: type[models.Model], instances: list, *, attempts: int = 3) -> tuple[list, set]:
