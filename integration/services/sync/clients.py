@@ -141,7 +141,9 @@ def clients_ensure(
     Returns each client's pk and (filled) shipping country, by Dr Green id."""
     merged: dict[uuid.UUID, ClientRef] = {}
     for ref in refs:
-        held = merged.setdefault(ref.drgreen_id, ClientRef(drgreen_id=ref.drgreen_id))
+        held = merged.get(ref.drgreen_id)
+        if held is None:  # not ``setdefault``: that built a ClientRef for every ref
+            held = merged[ref.drgreen_id] = ClientRef(drgreen_id=ref.drgreen_id)
         held.values.update({k: v for k, v in ref.values.items() if not r.is_blank(v)})
         held.shippings = ref.shippings or held.shippings
     if not merged:

@@ -47,7 +47,7 @@ def parse_uuid(value: Any, *, field: str = "id") -> uuid.UUID | None:
     if isinstance(value, uuid.UUID):
         return value
     try:
-        return uuid.UUID(str(value))
+        return uuid.UUID(value if type(value) is str else str(value))
     except (ValueError, AttributeError, TypeError):
         logger.warning("sync: %s is not a UUID: %r", field, value)
         return None
@@ -56,11 +56,12 @@ def parse_uuid(value: Any, *, field: str = "id") -> uuid.UUID | None:
 def parse_str(value: Any, *, max_length: int | None = None) -> str | None:
     """A string, or ``None`` when absent. Numbers are stringified (``contactNumber`` is
     sometimes sent as one); objects are not strings."""
-    if value is None:
+    if type(value) is str:
+        text = value.strip()  # nearly every value: no type checks, no ``str()`` call
+    elif value is None or isinstance(value, bool) or isinstance(value, dict | list):
         return None
-    if isinstance(value, bool) or isinstance(value, dict | list):
-        return None
-    text = str(value).strip()
+    else:
+        text = str(value).strip()
     if max_length is not None and len(text) > max_length:
         logger.warning("sync: truncating a %d-character value to %d", len(text), max_length)
         text = text[:max_length]
