@@ -50,8 +50,8 @@ def _jsonable(value: Any) -> Any:
 def _dumps(rows: list[dict]) -> str:
     # ``default`` is only consulted for what json cannot encode itself (Decimal, datetime,
     # UUID…), so the common values cost no Python call each: for a 500-row page that is
-    # most of the encoding time.
-    return json.dumps(rows, default=_jsonable)
+    # most of the encoding time. No blanks after separators: ~7% less to write and to parse.
+    return json.dumps(rows, default=_jsonable, separators=(",", ":"))
 
 
 # Field types whose values json cannot encode itself, and the conversion chosen once per

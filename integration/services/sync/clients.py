@@ -75,10 +75,13 @@ def map_client_values(item: dict) -> dict[str, Any]:
     if cart_id is not None:
         values["cart_id"] = cart_id
     shipping = _primary_shipping(item)
-    if parse_str(shipping.get("country")):
-        values["shipping_country"] = parse_str(shipping["country"], max_length=128)
-    if country_code(shipping.get("countryCode")):
-        values["shipping_country_code"] = country_code(shipping["countryCode"])
+    # Each parsed once (a page maps a client per order, sale and client item).
+    country = parse_str(shipping.get("country"), max_length=128)
+    if country:
+        values["shipping_country"] = country
+    code = country_code(shipping.get("countryCode"))
+    if code:
+        values["shipping_country_code"] = code
     if "clientBusinesses" in item or "clientBusiness" in item:
         business = first_dict(item.get("clientBusinesses")) or as_dict(item.get("clientBusiness"))
         values["business_name"] = parse_str(business.get("name"), max_length=255) or ""
