@@ -19,7 +19,6 @@ from .parsing import (
     as_dict,
     as_list,
     first_dict,
-    logger,
     parse_bool,
     parse_status,
     parse_str,
@@ -229,10 +228,7 @@ def _upsert_clients_mapped(
     rng: random.Random | None,
 ) -> UpsertResult:
     result = UpsertResult()
-    parsed = [pair for pair in mapped if pair is not None]
-    result.skipped = len(mapped) - len(parsed)
-    for _ in range(result.skipped):
-        logger.warning("sync: %s item without a usable id skipped", source)
+    parsed, result.skipped = r.usable(mapped, source=source)
     by_id = {row.drgreen_id: (row, item) for row, item in parsed}
     rows = [row for row, _ in by_id.values()]
     if not rows:

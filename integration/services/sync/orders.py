@@ -17,7 +17,7 @@ from . import rows as r
 from .atomic import announce_on_commit, run_page
 from .clients import ClientRef, clients_ensure
 from .order_mapping import LineData, OrderData, map_order
-from .parsing import as_dict, logger
+from .parsing import as_dict
 from .results import UpsertResult
 from .status import fingerprint, statuses_apply
 from .tiers import TIER_TERMINAL, order_next_poll_at, order_poll_tier
@@ -188,15 +188,7 @@ def _upsert_orders(
 
 
 def _map_all(items: Iterable[Any], *, source: str, **kwargs) -> tuple[list[OrderData], int]:
-    datas, skipped = [], 0
-    for item in items or []:
-        data = map_order(item, **kwargs)
-        if data is None:
-            logger.warning("sync: %s item without a usable id skipped", source)
-            skipped += 1
-        else:
-            datas.append(data)
-    return datas, skipped
+    return r.usable((map_order(item, **kwargs) for item in items or []), source=source)
 
 
 def orders_map_list(items: list[Any]) -> list[OrderData | None]:
@@ -213,15 +205,9 @@ def orders_upsert_mapped(
     rng: random.Random | None = None,
 ) -> UpsertResult:
     """The write half of ``orders_upsert_from_list``, for items already mapped."""
-    datas = [data for data in mapped if data is not None]
-    for _ in range(len(mapped) - len(datas)):
-        logger.warning("sync: %s item without a usable id skipped", source)
+    datas, skipped = r.usable(mapped, source=source)
     return _upsert_orders(
-        datas,
-        source=source,
-        observed_at=observed_at or timezone.now(),
-        rng=rng,
-        skipped=len(mapped) - len(datas),
+        datas, source=source, observed_at=observed_at or timezone.now(), rng=rng, skipped=skipped
     )
 
 

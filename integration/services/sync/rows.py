@@ -44,6 +44,19 @@ class Row:
     payload: Any = None
 
 
+def usable(mapped: Iterable[Any], *, source: str) -> tuple[list[Any], int]:
+    """The mapped items that have a usable id (a mapper gives ``None`` for the rest), and
+    how many were skipped; each skipped one is logged."""
+    kept, skipped = [], 0
+    for m in mapped:
+        if m is None:
+            logger.warning("sync: %s item without a usable id skipped", source)
+            skipped += 1
+        else:
+            kept.append(m)
+    return kept, skipped
+
+
 def is_blank(value: Any) -> bool:
     return value is None or value == "" or value == {} or value == []
 
@@ -265,6 +278,28 @@ def bulk_write(
             for name, value in concrete.get(inst.pk, {}).items():
                 setattr(inst, name, value)
     return len(objs)
+
+
+def child_changes(row, values: dict[str, Any], *, observed_at: datetime) -> list[str]:
+    """Set the ``values`` that differ on a held child row (a shipping address, a country's
+    availability) and stamp it seen; returns the fields to write."""
+    changed = [k for k, v in values.items() if getattr(row, k) != v]
+    for k in changed:
+        setattr(row, k, values[k])
+    row.last_synced_at = observed_at
+    return [*changed, "last_synced_at"]
+
+
+def child_rows_write(model: type[models.Model], *, create: list, update: list[tuple[Any, list[str]]]) -> None:
+    """Write a page's child rows: the changed ones in one bulk UPDATE, in pk order (the
+    same lock order for every writer), the new ones in one INSERT. Two workers reading the
+    same parent may both find a child missing; the second insert of it is skipped (ON
+    CONFLICT DO NOTHING) instead of failing the page."""
+    if update:
+        union = sorted({n for _, names in update for n in names})
+        model._default_manager.bulk_update(sorted((u for u, _ in update), key=lambda u: u.pk), union)
+    if create:
+        model._default_manager.bulk_create(create, ignore_conflicts=True)
 
 
 def upsert_plain(

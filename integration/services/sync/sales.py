@@ -13,7 +13,7 @@ from integration.models import Order, Sale
 from . import rows as r
 from .atomic import run_page
 from .clients import client_ref_from, clients_ensure
-from .parsing import as_dict, logger, parse_str, parse_uuid, parse_when, redact
+from .parsing import as_dict, parse_str, parse_uuid, parse_when, redact
 from .results import UpsertResult
 
 
@@ -58,14 +58,8 @@ def sales_upsert_mapped(
     """The write half of ``sales_upsert_from_list``, for items already mapped."""
     observed_at = observed_at or timezone.now()
     source = "sales.list"
-    mapped: dict[uuid.UUID, tuple[r.Row, Any]] = {}
-    skipped = 0
-    for pair in pairs:
-        if pair is None:
-            logger.warning("sync: %s item without a usable id skipped", source)
-            skipped += 1
-            continue
-        mapped[pair[0].drgreen_id] = pair
+    kept, skipped = r.usable(pairs, source=source)
+    mapped: dict[uuid.UUID, tuple[r.Row, Any]] = {pair[0].drgreen_id: pair for pair in kept}
 
     def page() -> UpsertResult:
         result = UpsertResult(skipped=skipped)

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from integration.models import Client, ShippingAddress
 
+from . import rows as r
 from .parsing import parse_str, parse_uuid, parse_when
 
 if TYPE_CHECKING:
@@ -90,18 +91,9 @@ def sync_shippings(
             create.append(ShippingAddress(**fields, last_synced_at=observed_at))
             continue
         keep.add(row.pk)
-        changed = [k for k, v in fields.items() if getattr(row, k) != v]
-        for k in changed:
-            setattr(row, k, fields[k])
-        row.last_synced_at = observed_at
-        update.append((row, [*changed, "last_synced_at"]))
+        update.append((row, r.child_changes(row, fields, observed_at=observed_at)))
     if full_pks:
         ShippingAddress.objects.filter(client_id__in=full_pks).exclude(pk__in=keep).delete()
-    if update:
-        union = sorted({n for _, names in update for n in names})
-        ShippingAddress.objects.bulk_update(sorted((u for u, _ in update), key=lambda s: s.pk), union)
-    if create:
-        # Two workers reading the same client (a sweep's page and a refresh) may both find a
-        # shipping row missing; the second insert of the same Dr Green id is the same row, so
-        # it is skipped (ON CONFLICT DO NOTHING) instead of failing the page.
-        ShippingAddress.objects.bulk_create(create, ignore_conflicts=True)
+    # A sweep's page and a refresh may both find a shipping row missing: the second insert
+    # of the same Dr Green id is the same row.
+    r.child_rows_write(ShippingAddress, create=create, update=update)

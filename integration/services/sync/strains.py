@@ -16,7 +16,6 @@ from .atomic import run_page
 from .parsing import (
     as_dict,
     as_list,
-    logger,
     parse_bool,
     parse_decimal,
     parse_str,
@@ -107,15 +106,10 @@ def _upsert_strains(
     items: list[Any], *, source: str, country_code: str | None, observed_at: datetime
 ) -> UpsertResult:
     country_code = (country_code or "").upper()[:3] or None
-    mapped: dict[uuid.UUID, tuple[r.Row, dict]] = {}
-    skipped = 0
-    for item in items or []:
-        pair = map_strain(item, country_code=country_code)
-        if pair is None:
-            logger.warning("sync: %s item without a usable id skipped", source)
-            skipped += 1
-            continue
-        mapped[pair[0].drgreen_id] = pair
+    kept, skipped = r.usable(
+        (map_strain(item, country_code=country_code) for item in items or []), source=source
+    )
+    mapped: dict[uuid.UUID, tuple[r.Row, dict]] = {pair[0].drgreen_id: pair for pair in kept}
 
     def page() -> UpsertResult:
         result = UpsertResult(skipped=skipped)
@@ -146,19 +140,9 @@ def _upsert_strains(
                         )
                     )
                     continue
-                changed = [k for k, v in values.items() if getattr(row, k) != v]
-                for k in changed:
-                    setattr(row, k, values[k])
-                row.last_synced_at = observed_at
-                update.append((row, [*changed, "last_synced_at"]))
-            if update:
-                union = sorted({n for _, names in update for n in names})
-                StrainAvailability.objects.bulk_update(
-                    sorted((u for u, _ in update), key=lambda a: a.pk), union
-                )
-            if new:
-                # A concurrent catalogue sync may insert the same (strain, country): keep its row.
-                StrainAvailability.objects.bulk_create(new, ignore_conflicts=True)
+                update.append((row, r.child_changes(row, values, observed_at=observed_at)))
+            # A concurrent catalogue sync may insert the same (strain, country): keep its row.
+            r.child_rows_write(StrainAvailability, create=new, update=update)
         if created_ids:
             OrderLine.objects.filter(strain__isnull=True, strain_drgreen_id__in=created_ids).update(
                 strain_id=Subquery(
