@@ -169,11 +169,9 @@ def client_for_checks(pk: int) -> Client:
 
 
 def shipping_country(client: Client) -> str:
-    """The country Dr Green checks stock against (as ``primary_shipping_country_code``)."""
-    annotated = getattr(client, "first_shipping_country", None)
-    if annotated is None and not hasattr(client, "first_shipping_country"):
-        return client.primary_shipping_country_code
-    return annotated or client.shipping_country_code
+    """The country Dr Green checks stock against, for a client read by
+    :func:`client_for_checks` (the rule of ``primary_shipping_country_code``)."""
+    return client.first_shipping_country or client.shipping_country_code
 
 
 def _client_problem(client: Client) -> ServiceError | None:
