@@ -20,9 +20,11 @@ from integration.models import Client, OrderPlacement, PlacementAttempt, Placeme
 from integration.services.drgreen_api import ledger_flush
 from integration.services.sync import order_upsert_from_create
 from integration.services.sync.atomic import run_page
+from integration.services.sync.order_create import order_insert_from_create
 
 from .calls import PLACED, RETRY_SAFE, UNKNOWN, Outcome, order_id_of, sale_link
 from .config import checkout_settings
+from .statements import attempt_finished, client_key_share, placement_placed
 
 logger = logging.getLogger("integration.checkout")
 
@@ -127,18 +129,31 @@ def backoff(seconds: float, rounds: int, cap: float) -> timedelta:
 
 
 def placement_record(
-    *, placement_id: int, number: int, outcome: Outcome, client_drgreen_id=None
+    *,
+    placement_id: int,
+    number: int,
+    outcome: Outcome,
+    claimed: OrderPlacement | None = None,
+    client_drgreen_id=None,
 ) -> OrderPlacement:
     """Write an attempt's outcome. Only the attempt that still owns the placement moves its
     state; a late success is never thrown away (it is the best evidence there is).
 
-    The mirrored order is committed first, in its own transaction: inserting it checks its
-    client foreign key at commit (Django's constraints are deferred), which locks the client
-    row, and a transaction that did so after updating the placement would take the two
-    locks in the wrong order against a concurrent submit (client, then placement). The
-    ledger rows the attempt's calls left behind (``ledger_deferred``) go with the outcome:
-    on PostgreSQL each commit waits for the disk, and the customer waits for these.
+    The common outcome (our success, the attempt still owning the placement, the claimed
+    instance with its client given) is written by :func:`_record_placed` in one
+    transaction. Otherwise the mirrored
+    order is committed first, in its own transaction: inserting it checks its client
+    foreign key at commit (Django's constraints are deferred), which locks the client row,
+    and a transaction that did so after locking the placement would take the two locks in
+    the wrong order against a concurrent submit (client, then placement). The ledger rows
+    the attempt's calls left behind (``ledger_deferred``) go with the outcome: on PostgreSQL
+    each commit waits for the disk, and the customer waits for these.
     """
+    if outcome.kind == PLACED and claimed is not None:
+        placement = _record_placed(placement=claimed, number=number, outcome=outcome)
+        if placement is not None:
+            return placement
+        client_drgreen_id = claimed.client.drgreen_id
     order_pk = None
     if outcome.kind == PLACED:
         if client_drgreen_id is None:
@@ -175,12 +190,7 @@ def _record(
     now = timezone.now()
     placement = lock_placement(placement_id, with_client=False)
     PlacementAttempt.objects.filter(placement=placement, number=number).update(
-        finished_at=now,
-        outcome=f"{outcome.kind}:{outcome.step}"[:32],
-        http_status=outcome.http_status,
-        maybe_delivered=outcome.maybe_delivered,
-        error=outcome.message,
-        evidence={**outcome.evidence, "code": outcome.code} if outcome.code else outcome.evidence,
+        **_attempt_values(outcome, now)
     )
     owns = placement.state == PlacementState.SUBMITTING and placement.attempt_count == number
     if outcome.kind == PLACED:
@@ -224,6 +234,69 @@ def _record(
         fields += ["rejection_code", "rejection_message"]
     placement.save(update_fields=fields)
     return placement, True
+
+
+def _attempt_values(outcome: Outcome, now) -> dict:
+    return {
+        "finished_at": now,
+        "outcome": f"{outcome.kind}:{outcome.step}"[:32],
+        "http_status": outcome.http_status,
+        "maybe_delivered": outcome.maybe_delivered,
+        "error": outcome.message,
+        "evidence": {**outcome.evidence, "code": outcome.code} if outcome.code else outcome.evidence,
+    }
+
+
+class _NotTheCommonCase(Exception):
+    """Rolls back a :func:`_record_placed` transaction that found the general path needed."""
+
+
+def _record_placed(*, placement: OrderPlacement, number: int, outcome: Outcome) -> OrderPlacement | None:
+    """Our attempt's success, while it still owns the placement, in ONE transaction of six
+    statements: the client row key-share locked first (the lock order of every checkout
+    path), the call ledger, the order inserted straight from the create response, the
+    placement moved to ``placed`` by a conditional UPDATE (the owner check and the write in
+    one), the attempt's evidence. Returns ``placement`` (the claimed instance) as written.
+
+    ``None``: something else is the case (the order was mirrored first, the attempt lost
+    its lease, the order is claimed by another placement); everything was rolled back and
+    the general path decides.
+    """
+    client = placement.client
+    order_drgreen_id = order_id_of(outcome.order)
+    now = timezone.now()
+
+    def write() -> int:
+        client_key_share(client.pk)
+        ledger_flush()
+        order_pk = order_insert_from_create(payload=outcome.order, client=client, observed_at=now)
+        if order_pk is None or not placement_placed(
+            placement_id=placement.pk,
+            number=number,
+            order_pk=order_pk,
+            order_drgreen_id=order_drgreen_id,
+            now=now,
+        ):
+            raise _NotTheCommonCase
+        attempt_finished(placement_id=placement.pk, number=number, values=_attempt_values(outcome, now))
+        transaction.on_commit(partial(_after_placed, placement.pk))
+        return order_pk
+
+    try:
+        order_pk = run_page(write)
+    except (_NotTheCommonCase, IntegrityError):
+        return None
+    # The instance now says what the row says (the UPDATE wrote exactly these).
+    placement.state = PlacementState.PLACED
+    placement.order_id = order_pk
+    placement.order_drgreen_id = order_drgreen_id
+    placement.placed_at = now
+    placement.next_recovery_at = None
+    placement.rejection_code = ""
+    placement.rejection_message = ""
+    placement.updated_at = now
+    logger.info("checkout %s: placed as Dr Green order %s", placement.correlation_id, order_drgreen_id)
+    return placement
 
 
 def mark_placed(placement: OrderPlacement, *, order_pk, order_drgreen_id, now) -> OrderPlacement:

@@ -22,16 +22,17 @@ import time
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from integration.models import Client, OrderPlacement, PlacementAttempt, PlacementState
+from integration.services import sql
 from integration.services.drgreen_api import ledger_deferred
 from integration.services.errors import ServiceError
 
 from .calls import placement_calls
 from .claims import IN_FLIGHT, Claim, claim_for_place, placement_record, require_no_transaction
 from .config import checkout_settings
+from .statements import client_lock_busy, placement_by_key
 from .validation import lines_hash, lines_normalize, order_validate
 
 logger = logging.getLogger("integration.checkout")
@@ -44,8 +45,12 @@ class PlacementBusy(Exception):
 
 
 def _existing(*, client: Client, idempotency_key: str, request_hash: str) -> OrderPlacement | None:
-    placement = OrderPlacement.objects.filter(client=client, idempotency_key=idempotency_key).first()
-    if placement is not None and placement.request_hash != request_hash:
+    held = placement_by_key(client_id=client.pk, idempotency_key=idempotency_key)
+    if held is None:
+        return None
+    pk, held_hash = held
+    placement = OrderPlacement.objects.get(pk=pk)
+    if held_hash != request_hash:
         raise ServiceError(
             "idempotency_key_reused",
             "This idempotency key was already used for a different order.",
@@ -136,15 +141,8 @@ def _create(
     now = timezone.now()
     with transaction.atomic():
         if claim_now:
-            # The client row locked and its in-flight placements looked up in one statement.
-            in_flight = OrderPlacement.objects.filter(client=OuterRef("pk"), state__in=IN_FLIGHT)
-            (busy,) = (
-                Client.objects.select_for_update(of=("self",))
-                .filter(pk=client.pk)
-                .values_list(Exists(in_flight), flat=True)
-            )
-            claim_now = not busy
-        placement = OrderPlacement.objects.create(
+            claim_now = not client_lock_busy(client.pk, IN_FLIGHT)
+        placement = OrderPlacement(
             client=client,
             idempotency_key=key,
             request_hash=request_hash,
@@ -155,10 +153,10 @@ def _create(
             submitted_at=now if claim_now else None,
             next_recovery_at=now + timedelta(seconds=lease_s) if claim_now else None,
         )
+        sql.insert_one(placement)
         if not claim_now:
             return placement, None
-        PlacementAttempt.objects.create(placement=placement, number=1, kind="place", started_at=now)
-    placement.client = client
+        sql.insert_one(PlacementAttempt(placement=placement, number=1, kind="place", started_at=now))
     return placement, Claim("place", placement, 1)
 
 
@@ -208,10 +206,7 @@ def _execute(placement_id: int, *, deadline: float, first: Claim | None = None) 
         with ledger_deferred():
             outcome = placement_calls(placement=placement, client=client, mode=mode)
             placement = placement_record(
-                placement_id=placement_id,
-                number=claim.number,
-                outcome=outcome,
-                client_drgreen_id=client.drgreen_id,
+                placement_id=placement_id, number=claim.number, outcome=outcome, claimed=placement
             )
         claim = None
         if placement.state == PlacementState.UNKNOWN:

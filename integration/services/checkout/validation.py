@@ -17,11 +17,10 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import FilteredRelation, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from integration.drgreen import DrGreenError, NotFound
-from integration.models import Client, ShippingAddress, Strain, StrainAvailability
+from integration.models import Client, Strain, StrainAvailability
 from integration.services.drgreen_api import drgreen_client
 from integration.services.errors import ServiceError, UpstreamError
 from integration.services.sync import (
@@ -31,6 +30,7 @@ from integration.services.sync import (
 )
 
 from .config import checkout_settings
+from .statements import client_for_checks, strain_rows
 
 logger = logging.getLogger("integration.checkout")
 
@@ -157,17 +157,6 @@ class Checked:
     client: Client  # as just checked (fresh flags, cart id, first shipping country)
 
 
-def client_for_checks(pk: int) -> Client:
-    """The client row the checks read, with the country of its first shipping row
-    (``Client.primary_shipping_country_code``) computed in the same query."""
-    first = ShippingAddress.objects.filter(client=OuterRef("pk")).order_by("position", "pk")
-    return (
-        Client.objects.defer("raw", "business_address")
-        .annotate(first_shipping_country=Subquery(first.values("country_code")[:1]))
-        .get(pk=pk)
-    )
-
-
 def shipping_country(client: Client) -> str:
     """The country Dr Green checks stock against, for a client read by
     :func:`client_for_checks` (the rule of ``primary_shipping_country_code``)."""
@@ -230,41 +219,8 @@ def _strain_problem(
     return None
 
 
-_AVAILABILITY = ("id", "is_active", "is_available", "stock_quantity", "last_synced_at")
-
-
 def _strain_rows(lines: list[Line], country: str) -> tuple[dict, dict]:
-    """The lines' strains and their availability in ``country``, in one query (a strain
-    without a row for the country still comes back, so its name reaches the error)."""
-    # Only what the checks read: ``raw`` and the texts are the bulk of a strain row.
-    rows = (
-        Strain.objects.filter(drgreen_id__in=[ln.strain_id for ln in lines])
-        .annotate(here=FilteredRelation("availabilities", condition=Q(availabilities__country_code=country)))
-        .values_list(
-            "pk",
-            "drgreen_id",
-            "name",
-            "retail_price",
-            "is_active",
-            "is_available",
-            *(f"here__{name}" for name in _AVAILABILITY),
-        )  # fmt: skip
-    )
-    strains, availability = {}, {}
-    for pk, drgreen_id, name, price, active, available, *here in rows:
-        strains[drgreen_id] = Strain(
-            pk=pk,
-            drgreen_id=drgreen_id,
-            name=name,
-            retail_price=price,
-            is_active=active,
-            is_available=available,
-        )
-        if here[0] is not None:
-            availability[pk] = StrainAvailability(
-                strain_id=pk, country_code=country, **dict(zip(_AVAILABILITY, here, strict=True))
-            )
-    return strains, availability
+    return strain_rows([ln.strain_id for ln in lines], country)
 
 
 def _lines_problem(lines: list[Line], strains: dict, availability: dict, country: str) -> ServiceError | None:
