@@ -135,9 +135,10 @@ def _uncommitted(rows: list[ApiCall]) -> list[ApiCall]:
     return list(rows)
 
 
-def ledger_flush() -> None:
-    """Write the held-back rows now, in the current transaction. They leave the buffer only
-    once that transaction commits, so a rolled-back (and retried) outcome loses none."""
+def ledger_flush(batch: sql.Batch | None = None) -> None:
+    """Write the held-back rows now, in the current transaction (in ``batch``, if given).
+    They leave the buffer only once that transaction commits, so a rolled-back (and
+    retried) outcome loses none."""
     rows = _deferred.get()
     if not rows:
         return
@@ -145,7 +146,7 @@ def ledger_flush() -> None:
     # Not caught here, unlike a lone row: inside a transaction a failed statement would
     # poison the caller's outcome write anyway, and it must not go on as if it were fine.
     # A hand-written INSERT (no ids read back): this runs on the checkout's hot path.
-    sql.insert_many(written)
+    sql.insert_many(written, batch=batch)
 
     def forget() -> None:
         rows[:] = [row for row in rows if not any(row is done for done in written)]

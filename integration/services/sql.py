@@ -12,7 +12,8 @@ Only for short, fixed statements on hot paths; everything else uses the ORM.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -89,45 +90,159 @@ def _params(objs: Iterable[models.Model], fields: list[models.Field]) -> list[An
     return [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
 
 
-def _saved(obj: models.Model, pk: Any) -> None:
-    obj.pk = pk
-    obj._state.adding = False
-    obj._state.db = connection.alias
+class Result:
+    """What one statement returned: ``rows`` and ``rowcount`` (for an INSERT of one
+    instance, ``inserted``). Inside :func:`batch` they are there once the block ends."""
+
+    def __init__(self, cursor, obj: models.Model | None = None) -> None:
+        self._cursor, self._obj = cursor, obj
+        self.rows: list[tuple] = []
+        self.rowcount = -1
+
+    def _resolve(self) -> None:
+        cursor, self._cursor = self._cursor, None
+        if cursor is None:
+            return
+        try:
+            self.rows = cursor.fetchall() if cursor.description else []
+            self.rowcount = cursor.rowcount
+        finally:
+            cursor.close()
+        if self._obj is not None and self.rows:
+            obj = self._obj
+            obj.pk = self.rows[0][0]
+            obj._state.adding = False
+            obj._state.db = connection.alias
+
+    @property
+    def inserted(self) -> bool:
+        return bool(self.rows)
+
+
+@lru_cache(maxsize=1)
+def _server_binding():
+    # Imported on first use: the PostgreSQL backend module needs psycopg.
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    return ServerBindingCursor, TIMESTAMPTZ_OID, Format.TEXT, register_tzloader
+
+
+def _cursor():
+    """Django's cursor, except that on PostgreSQL it binds parameters server side: the
+    default client-side binding has psycopg quote every value into the text in Python,
+    which costs more CPU than sending them (the page writes use the same cursor,
+    ``sync/bulk_sql.bulk_cursor``). Prepared statements stay off, as Django sets them
+    (connection poolers)."""
+    if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("server_side_binding"):
+        return connection.cursor()
+    cursor_class, tz_oid, text_format, register_tzloader = _server_binding()
+    connection.ensure_connection()
+    raw = connection.connection
+    with connection.wrap_database_errors:
+        cursor = cursor_class(raw)
+    # As Django's create_cursor: a cursor-level time zone only when the connection's differs
+    # (a test overriding TIME_ZONE); timestamps read here must come back in the right zone.
+    if connection.timezone != raw.adapters.get_loader(tz_oid, text_format).timezone:
+        register_tzloader(connection.timezone, cursor)
+    return connection._prepare_cursor(cursor)
+
+
+def _send(text: str, params: Sequence[Any], obj: models.Model | None = None) -> Result:
+    cursor = _cursor()
+    try:
+        cursor.execute(text, params)
+    except BaseException:
+        cursor.close()
+        raise
+    return Result(cursor, obj)
+
+
+def _insert_text(obj: models.Model, ignore_conflict_on: str | None) -> tuple[str, list[Any]]:
+    if not connection.features.can_return_columns_from_insert:
+        raise NotImplementedError("services.sql needs INSERT … RETURNING (PostgreSQL, SQLite ≥ 3.35)")
+    model = type(obj)
+    return _insert_sql(model, 1, ignore_conflict_on, True, connection.vendor), _params(
+        [obj], _insert_fields(model)
+    )
+
+
+class Batch:
+    """Statements sent together; see :func:`batch`."""
+
+    def __init__(self) -> None:
+        self._results: list[Result] = []
+
+    def execute(self, text: str, params: Sequence[Any]) -> Result:
+        result = _send(text, params)
+        self._results.append(result)
+        return result
+
+    def insert(self, obj: models.Model, *, ignore_conflict_on: str | None = None) -> Result:
+        result = _send(*_insert_text(obj, ignore_conflict_on), obj)
+        self._results.append(result)
+        return result
+
+    def _resolve(self) -> None:
+        for result in self._results:
+            result._resolve()
+
+    def _close(self) -> None:
+        for result in self._results:
+            if result._cursor is not None:
+                result._cursor.close()
+                result._cursor = None
+
+
+@contextlib.contextmanager
+def batch() -> Iterator[Batch]:
+    """Send the block's statements in one flight and read their results when it ends.
+
+    On PostgreSQL this is psycopg's pipeline mode: the server runs the statements in order
+    and answers once, so N statements cost one round trip instead of N (on a busy host each
+    round trip is also a wake-up of the server process and of ours). Only for statements
+    whose results the block does not need before it ends; an error in any of them is
+    raised when the block ends (and, inside ``atomic()``, rolls the transaction back).
+    Elsewhere (SQLite runs in-process) the statements simply run one by one.
+    """
+    b = Batch()
+    try:
+        if connection.vendor == "postgresql":
+            connection.ensure_connection()
+            with connection.wrap_database_errors, connection.connection.pipeline():
+                yield b
+        else:
+            yield b
+    except BaseException:
+        b._close()
+        raise
+    b._resolve()
 
 
 def insert_one(obj: models.Model, *, ignore_conflict_on: str | None = None) -> bool:
     """INSERT one unsaved instance and set its pk. With ``ignore_conflict_on`` (a unique
     field), a row already holding that value is left alone and ``False`` is returned."""
-    model = type(obj)
-    if not connection.features.can_return_columns_from_insert:
-        if ignore_conflict_on:
-            raise NotImplementedError("insert_one(ignore_conflict_on=…) needs INSERT … RETURNING")
-        obj.save(force_insert=True)
-        return True
-    sql = _insert_sql(model, 1, ignore_conflict_on, True, connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, _params([obj], _insert_fields(model)))
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    _saved(obj, row[0])
-    return True
+    result = _send(*_insert_text(obj, ignore_conflict_on), obj)
+    result._resolve()
+    return result.inserted
 
 
-def insert_many(objs: Sequence[models.Model]) -> None:
+def insert_many(objs: Sequence[models.Model], *, batch: Batch | None = None) -> None:
     """INSERT unsaved instances of one model in one statement, without reading pks back
-    (rows nobody refers to: the call ledger)."""
-    if not objs:
-        return
-    model = type(objs[0])
-    sql = _insert_sql(model, len(objs), None, False, connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, _params(objs, _insert_fields(model)))
+    (rows nobody refers to: the call ledger); in ``batch`` if given."""
+    if objs:
+        model = type(objs[0])
+        text = _insert_sql(model, len(objs), None, False, connection.vendor)
+        params = _params(objs, _insert_fields(model))
+        if batch is not None:
+            batch.execute(text, params)
+        else:
+            execute(text, params)
 
 
-def execute(sql: str, params: Sequence[Any]) -> tuple[int, list[tuple]]:
-    """Run one statement; (rows affected, rows returned)."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall() if cursor.description else []
-        return cursor.rowcount, rows
+def execute(text: str, params: Sequence[Any]) -> Result:
+    """Run one statement now."""
+    result = _send(text, params)
+    result._resolve()
+    return result

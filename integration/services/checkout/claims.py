@@ -17,10 +17,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from integration.models import Client, OrderPlacement, PlacementAttempt, PlacementState
+from integration.services import sql
 from integration.services.drgreen_api import ledger_flush
 from integration.services.sync import order_upsert_from_create
 from integration.services.sync.atomic import run_page
-from integration.services.sync.order_create import order_insert_from_create
+from integration.services.sync.order_create import order_from_create, order_insert
 
 from .calls import PLACED, RETRY_SAFE, UNKNOWN, Outcome, order_id_of, sale_link
 from .config import checkout_settings
@@ -252,50 +253,52 @@ class _NotTheCommonCase(Exception):
 
 
 def _record_placed(*, placement: OrderPlacement, number: int, outcome: Outcome) -> OrderPlacement | None:
-    """Our attempt's success, while it still owns the placement, in ONE transaction of six
-    statements: the client row key-share locked first (the lock order of every checkout
-    path), the call ledger, the order inserted straight from the create response, the
-    placement moved to ``placed`` by a conditional UPDATE (the owner check and the write in
-    one), the attempt's evidence. Returns ``placement`` (the claimed instance) as written.
+    """Our attempt's success, while it still owns the placement, in ONE transaction whose
+    statements travel in one flight (``sql.batch``): the client row key-share locked first
+    (the lock order of every checkout path), the call ledger, the order inserted straight
+    from the create response, the placement moved to ``placed`` by a conditional UPDATE
+    (the owner check and the write in one), the attempt's evidence. Returns ``placement``
+    (the claimed instance) as written.
 
     ``None``: something else is the case (the order was mirrored first, the attempt lost
     its lease, the order is claimed by another placement); everything was rolled back and
     the general path decides.
     """
     client = placement.client
-    order_drgreen_id = order_id_of(outcome.order)
     now = timezone.now()
+    order = order_from_create(payload=outcome.order, client=client, observed_at=now)
+    if order is None:
+        return None
 
-    def write() -> int:
-        client_key_share(client.pk)
-        ledger_flush()
-        order_pk = order_insert_from_create(payload=outcome.order, client=client, observed_at=now)
-        if order_pk is None or not placement_placed(
-            placement_id=placement.pk,
-            number=number,
-            order_pk=order_pk,
-            order_drgreen_id=order_drgreen_id,
-            now=now,
-        ):
+    def write() -> None:
+        with sql.batch() as b:
+            client_key_share(b, client.pk)
+            ledger_flush(b)
+            inserted = order_insert(b, order)
+            placed = placement_placed(
+                b, placement_id=placement.pk, number=number, order_drgreen_id=order.drgreen_id, now=now
+            )
+            attempt_finished(
+                b, placement_id=placement.pk, number=number, values=_attempt_values(outcome, now)
+            )
+        if not inserted.inserted or placed.rowcount != 1:
             raise _NotTheCommonCase
-        attempt_finished(placement_id=placement.pk, number=number, values=_attempt_values(outcome, now))
         transaction.on_commit(partial(_after_placed, placement.pk))
-        return order_pk
 
     try:
-        order_pk = run_page(write)
+        run_page(write)
     except (_NotTheCommonCase, IntegrityError):
         return None
     # The instance now says what the row says (the UPDATE wrote exactly these).
     placement.state = PlacementState.PLACED
-    placement.order_id = order_pk
-    placement.order_drgreen_id = order_drgreen_id
+    placement.order_id = order.pk
+    placement.order_drgreen_id = order.drgreen_id
     placement.placed_at = now
     placement.next_recovery_at = None
     placement.rejection_code = ""
     placement.rejection_message = ""
     placement.updated_at = now
-    logger.info("checkout %s: placed as Dr Green order %s", placement.correlation_id, order_drgreen_id)
+    logger.info("checkout %s: placed as Dr Green order %s", placement.correlation_id, order.drgreen_id)
     return placement
 
 

@@ -24,15 +24,14 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from integration.models import Client, OrderPlacement, PlacementAttempt, PlacementState
-from integration.services import sql
+from integration.models import Client, OrderPlacement, PlacementState
 from integration.services.drgreen_api import ledger_deferred
 from integration.services.errors import ServiceError
 
 from .calls import placement_calls
 from .claims import IN_FLIGHT, Claim, claim_for_place, placement_record, require_no_transaction
 from .config import checkout_settings
-from .statements import client_lock_busy, placement_by_key
+from .statements import client_lock_busy, placement_by_key, placement_insert, placement_key_and_client
 from .validation import lines_hash, lines_normalize, order_validate
 
 logger = logging.getLogger("integration.checkout")
@@ -44,8 +43,8 @@ class PlacementBusy(Exception):
     """Another placement of the same client is in flight; try again shortly."""
 
 
-def _existing(*, client: Client, idempotency_key: str, request_hash: str) -> OrderPlacement | None:
-    held = placement_by_key(client_id=client.pk, idempotency_key=idempotency_key)
+def _existing(*, held: tuple[int, str] | None, request_hash: str) -> OrderPlacement | None:
+    """The placement ``held`` (pk, request hash) names, or a 409 if its body differs."""
     if held is None:
         return None
     pk, held_hash = held
@@ -83,12 +82,14 @@ def order_place(
     normalized = lines_normalize(lines=lines)
     request_hash = lines_hash(normalized)
 
-    placement = _existing(client=client, idempotency_key=key, request_hash=request_hash)
+    # The key's placement and the client row the checks read, in one round trip.
+    held, row = placement_key_and_client(client_id=client.pk, idempotency_key=key)
+    placement = _existing(held=held, request_hash=request_hash)
     if placement is not None:
         return placement
 
     require_no_transaction("order_place")
-    checked = order_validate(client=client, lines=normalized)
+    checked = order_validate(client=row, lines=normalized, read=True)
     conf = checkout_settings()
     try:
         placement, claim = _create(
@@ -102,7 +103,8 @@ def order_place(
         )
     except IntegrityError:
         # A concurrent submit of the same key won the insert: answer with its placement.
-        placement = _existing(client=client, idempotency_key=key, request_hash=request_hash)
+        held = placement_by_key(client_id=client.pk, idempotency_key=key)
+        placement = _existing(held=held, request_hash=request_hash)
         if placement is None:
             raise
         return placement
@@ -153,10 +155,9 @@ def _create(
             submitted_at=now if claim_now else None,
             next_recovery_at=now + timedelta(seconds=lease_s) if claim_now else None,
         )
-        sql.insert_one(placement)
+        placement_insert(placement, first_attempt_at=now if claim_now else None)
         if not claim_now:
             return placement, None
-        sql.insert_one(PlacementAttempt(placement=placement, number=1, kind="place", started_at=now))
     return placement, Claim("place", placement, 1)
 
 

@@ -16,6 +16,7 @@ from django.db import connection
 
 from integration.models import (
     Client,
+    Order,
     OrderPlacement,
     PlacementAttempt,
     PlacementState,
@@ -32,10 +33,10 @@ _CLIENT_FIELDS = tuple(
 _STRAIN_FIELDS = ("id", "drgreen_id", "name", "retail_price", "is_active", "is_available")
 _AVAILABILITY_FIELDS = ("id", "is_active", "is_available", "stock_quantity", "last_synced_at")
 
+# Only the models' own column names are formatted into these texts; values are parameters.
 _PLACEMENT_BY_KEY = (
     "SELECT id, request_hash FROM integration_orderplacement WHERE client_id = %s AND idempotency_key = %s"
 )
-# Only the models' own column names are formatted into these texts; values are parameters.
 # ``first_shipping_country``: the rule of ``Client.primary_shipping_country_code``.
 _CLIENT_FOR_CHECKS = (  # noqa: S608
     "SELECT {columns}, (SELECT s.country_code FROM integration_shippingaddress s"
@@ -50,10 +51,18 @@ _CLIENT_LOCK_BUSY = (
     "SELECT EXISTS(SELECT 1 FROM integration_orderplacement p WHERE p.client_id = c.id"
     " AND p.state IN ({states})) FROM integration_client c WHERE c.id = %s"
 )
+# The mirrored order is found by its Dr Green id: it was inserted earlier in the same flight.
 _PLACEMENT_PLACED = (
-    "UPDATE integration_orderplacement SET state = %s, order_id = %s, order_drgreen_id = %s,"
+    "UPDATE integration_orderplacement SET state = %s,"
+    " order_id = (SELECT id FROM integration_order WHERE drgreen_id = %s), order_drgreen_id = %s,"
     " placed_at = %s, next_recovery_at = NULL, rejection_code = '', rejection_message = '', updated_at = %s"
     " WHERE id = %s AND state = %s AND attempt_count = %s"
+)
+_FIRST_ATTEMPT = (
+    "INSERT INTO integration_placementattempt (placement_id, number, kind, started_at, finished_at,"
+    " outcome, http_status, maybe_delivered, error, evidence)"
+    " SELECT id, 1, 'place', %s, NULL, '', NULL, NULL, '', %s FROM integration_orderplacement"
+    " WHERE correlation_id = %s"
 )
 _ATTEMPT_FINISHED = (
     "UPDATE integration_placementattempt SET finished_at = %s, outcome = %s, http_status = %s,"
@@ -61,9 +70,18 @@ _ATTEMPT_FINISHED = (
 )
 
 
+def _client_from(result: sql.Result) -> Client:
+    if not result.rows:
+        raise Client.DoesNotExist("no such client")
+    *values, first_country = result.rows[0]
+    client = sql.instance(Client, _CLIENT_FIELDS, values)
+    client.first_shipping_country = first_country
+    return client
+
+
 def placement_by_key(*, client_id: int, idempotency_key: str) -> tuple[int, str] | None:
     """(pk, request hash) of the client's placement under this key, if there is one."""
-    _, rows = sql.execute(_PLACEMENT_BY_KEY, [client_id, idempotency_key])
+    rows = sql.execute(_PLACEMENT_BY_KEY, [client_id, idempotency_key]).rows
     return rows[0] if rows else None
 
 
@@ -71,13 +89,18 @@ def client_for_checks(pk: int) -> Client:
     """The client row the checks read (deferred: ``raw``, ``business_address``), with the
     country of its first shipping row as ``first_shipping_country``, in one query. Raises
     ``Client.DoesNotExist`` like ``.get()``."""
-    _, rows = sql.execute(_CLIENT_FOR_CHECKS, [pk])
-    if not rows:
-        raise Client.DoesNotExist(f"no client {pk}")
-    *values, first_country = rows[0]
-    client = sql.instance(Client, _CLIENT_FIELDS, values)
-    client.first_shipping_country = first_country
-    return client
+    return _client_from(sql.execute(_CLIENT_FOR_CHECKS, [pk]))
+
+
+def placement_key_and_client(
+    *, client_id: int, idempotency_key: str
+) -> tuple[tuple[int, str] | None, Client]:
+    """In one round trip: (pk, request hash) of the client's placement under this key, if
+    there is one, and the client row as :func:`client_for_checks` reads it."""
+    with sql.batch() as b:
+        held = b.execute(_PLACEMENT_BY_KEY, [client_id, idempotency_key])
+        client = b.execute(_CLIENT_FOR_CHECKS, [client_id])
+    return (held.rows[0] if held.rows else None), _client_from(client)
 
 
 def strain_rows(strain_ids: Iterable[uuid.UUID], country: str) -> tuple[dict, dict]:
@@ -85,7 +108,7 @@ def strain_rows(strain_ids: Iterable[uuid.UUID], country: str) -> tuple[dict, di
     Strain}, {strain pk: StrainAvailability})``, holding only what the checks read. A
     strain without a row for the country still comes back, so its name reaches the error."""
     ids = [sql.prep(Strain, "drgreen_id", i) for i in strain_ids]
-    _, rows = sql.execute(_STRAIN_ROWS.format(ids=", ".join(["%s"] * len(ids))), [country, *ids])
+    rows = sql.execute(_STRAIN_ROWS.format(ids=", ".join(["%s"] * len(ids))), [country, *ids]).rows
     strains, availability = {}, {}
     width = len(_STRAIN_FIELDS)
     for row in rows:
@@ -108,33 +131,53 @@ def client_lock_busy(client_id: int, in_flight: Iterable[str]) -> bool:
     text = _CLIENT_LOCK_BUSY.format(states=", ".join(["%s"] * len(states)))
     if sql.locks_rows():
         text += " FOR UPDATE OF c"
-    _, rows = sql.execute(text, [*states, client_id])
-    return bool(rows[0][0])
+    # A batch of one: the transaction's BEGIN travels with it instead of on its own.
+    with sql.batch() as b:
+        busy = b.execute(text, [*states, client_id])
+    return bool(busy.rows[0][0])
 
 
-def client_key_share(client_id: int) -> None:
+def placement_insert(placement: OrderPlacement, *, first_attempt_at=None) -> None:
+    """Insert the placement (its pk is set) and, with ``first_attempt_at``, its first
+    ``place`` attempt, in one round trip (the attempt finds its placement by correlation id)."""
+    with sql.batch() as b:
+        b.insert(placement)
+        if first_attempt_at is not None:
+            evidence = PlacementAttempt._meta.get_field("evidence")
+            b.execute(
+                _FIRST_ATTEMPT,
+                [
+                    sql.prep(PlacementAttempt, "started_at", first_attempt_at),
+                    evidence.get_db_prep_save({}, connection),
+                    sql.prep(OrderPlacement, "correlation_id", placement.correlation_id),
+                ],
+            )
+
+
+def client_key_share(b: sql.Batch, client_id: int) -> None:
     """Take the weakest lock on the client row (PostgreSQL's ``FOR KEY SHARE``: what the
     foreign key check of a row pointing at it takes at commit), inside the caller's
     transaction. An outcome transaction that inserts the order takes it first, so it locks
     client before placement like every other checkout path, instead of at commit with the
     placement already held (a deadlock against a concurrent claim)."""
     if connection.vendor == "postgresql":
-        sql.execute("SELECT 1 FROM integration_client WHERE id = %s FOR KEY SHARE", [client_id])
+        b.execute("SELECT 1 FROM integration_client WHERE id = %s FOR KEY SHARE", [client_id])
 
 
 def placement_placed(
-    *, placement_id: int, number: int, order_pk: int, order_drgreen_id: uuid.UUID, now
-) -> bool:
-    """Mark the placement placed if attempt ``number`` still owns it (``submitting`` with
-    that attempt count): the owner check and the write in one UPDATE. ``False``: it does
-    not, and nothing was written."""
+    b: sql.Batch, *, placement_id: int, number: int, order_drgreen_id: uuid.UUID, now
+) -> sql.Result:
+    """Mark the placement placed, linked to the mirrored order ``order_drgreen_id``, if
+    attempt ``number`` still owns it (``submitting`` with that attempt count): the owner
+    check and the write in one UPDATE. A ``rowcount`` of 0: it does not, nothing written."""
     when = sql.prep(OrderPlacement, "placed_at", now)
-    count, _ = sql.execute(
+    order_id = sql.prep(OrderPlacement, "order_drgreen_id", order_drgreen_id)
+    return b.execute(
         _PLACEMENT_PLACED,
         [
             PlacementState.PLACED.value,
-            order_pk,
-            sql.prep(OrderPlacement, "order_drgreen_id", order_drgreen_id),
+            sql.prep(Order, "drgreen_id", order_drgreen_id),
+            order_id,
             when,
             when,
             placement_id,
@@ -142,12 +185,11 @@ def placement_placed(
             number,
         ],
     )
-    return count == 1
 
 
-def attempt_finished(*, placement_id: int, number: int, values: dict) -> None:
+def attempt_finished(b: sql.Batch, *, placement_id: int, number: int, values: dict) -> None:
     """Write what attempt ``number`` of the placement established (``values``: the fields
     of ``_ATTEMPT_FINISHED``, by name)."""
     names = ("finished_at", "outcome", "http_status", "maybe_delivered", "error", "evidence")
     params = [PlacementAttempt._meta.get_field(n).get_db_prep_save(values[n], connection) for n in names]
-    sql.execute(_ATTEMPT_FINISHED, [*params, placement_id, number])
+    b.execute(_ATTEMPT_FINISHED, [*params, placement_id, number])

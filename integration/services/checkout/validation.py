@@ -276,15 +276,17 @@ def strains_refresh(*, country_code: str, strain_ids: Iterable[uuid.UUID] = ()) 
     return listed
 
 
-def order_validate(*, client: Client, lines: list[Line]) -> Checked:
+def order_validate(*, client: Client, lines: list[Line], read: bool = False) -> Checked:
     """Check the client and the lines, refreshing stale or refusing mirror data first.
+    ``read``: ``client`` was just read by ``client_for_checks`` (else it is read here).
 
     Raises :class:`ServiceError` with the issue's stable codes. Must run with no
     transaction open: it may call Dr Green.
     """
     conf = checkout_settings()
     now = timezone.now()
-    client = client_for_checks(client.pk)
+    if not read:
+        client = client_for_checks(client.pk)
     client_refreshed = False
     if not _is_fresh(client.last_synced_at, now=now, ttl=conf.mirror_ttl_s) or client.is_stub:
         client = client_refresh(client=client)
