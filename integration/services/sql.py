@@ -210,8 +210,16 @@ def batch() -> Iterator[Batch]:
     try:
         if connection.vendor == "postgresql":
             connection.ensure_connection()
-            with connection.wrap_database_errors, connection.connection.pipeline():
-                yield b
+            with connection.wrap_database_errors, connection.connection.pipeline() as pipeline:
+                try:
+                    yield b
+                except BaseException:
+                    # A statement's error can surface at the next one's send. Settle the
+                    # aborted pipeline here, so that leaving it does not fail a second time
+                    # (psycopg would log that as a warning); the first error is the one raised.
+                    with contextlib.suppress(Exception):
+                        pipeline.sync()
+                    raise
         else:
             yield b
     except BaseException:
