@@ -31,7 +31,7 @@ from integration.services.errors import ServiceError
 from .calls import placement_calls
 from .claims import IN_FLIGHT, Claim, claim_for_place, placement_record, require_no_transaction
 from .config import checkout_settings
-from .statements import client_lock_busy, placement_by_key, placement_insert, placement_key_and_client
+from .statements import placement_by_key, placement_insert, placement_insert_claimed, placement_key_and_client
 from .validation import lines_hash, lines_normalize, order_validate
 
 logger = logging.getLogger("integration.checkout")
@@ -82,14 +82,16 @@ def order_place(
     normalized = lines_normalize(lines=lines)
     request_hash = lines_hash(normalized)
 
-    # The key's placement and the client row the checks read, in one round trip.
-    held, row = placement_key_and_client(client_id=client.pk, idempotency_key=key)
+    # The key's placement and what the checks read first, in one round trip.
+    held, row, strains_in = placement_key_and_client(
+        client_id=client.pk, idempotency_key=key, strain_ids=[line.strain_id for line in normalized]
+    )
     placement = _existing(held=held, request_hash=request_hash)
     if placement is not None:
         return placement
 
     require_no_transaction("order_place")
-    checked = order_validate(client=row, lines=normalized, read=True)
+    checked = order_validate(client=row, lines=normalized, read=True, strains_in=strains_in)
     conf = checkout_settings()
     try:
         placement, claim = _create(
@@ -141,24 +143,22 @@ def _create(
     the same transaction also claims it (client row locked first, as in every claim), which
     saves a second round of locks and a commit on the path every customer waits on."""
     now = timezone.now()
+    placement = OrderPlacement(
+        client=client,
+        idempotency_key=key,
+        request_hash=request_hash,
+        lines=lines,
+        expected_total=expected_total,
+        state=PlacementState.NEW,
+    )
     with transaction.atomic():
-        if claim_now:
-            claim_now = not client_lock_busy(client.pk, IN_FLIGHT)
-        placement = OrderPlacement(
-            client=client,
-            idempotency_key=key,
-            request_hash=request_hash,
-            lines=lines,
-            expected_total=expected_total,
-            state=PlacementState.SUBMITTING if claim_now else PlacementState.NEW,
-            attempt_count=1 if claim_now else 0,
-            submitted_at=now if claim_now else None,
-            next_recovery_at=now + timedelta(seconds=lease_s) if claim_now else None,
-        )
-        placement_insert(placement, first_attempt_at=now if claim_now else None)
         if not claim_now:
+            placement_insert(placement)
             return placement, None
-    return placement, Claim("place", placement, 1)
+        claimed = placement_insert_claimed(
+            placement, now=now, lease_until=now + timedelta(seconds=lease_s), in_flight=IN_FLIGHT
+        )
+    return placement, (Claim("place", placement, 1) if claimed else None)
 
 
 def placement_enqueue(*, placement_id: int, countdown: float | None = None) -> None:

@@ -10,7 +10,7 @@ plain success) keep using the ORM.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db import connection
 
@@ -47,9 +47,17 @@ _STRAIN_ROWS = (  # noqa: S608
     "SELECT {columns} FROM integration_strain s LEFT JOIN integration_strainavailability a"
     " ON a.strain_id = s.id AND a.country_code = %s WHERE s.drgreen_id IN ({{ids}})"
 ).format(columns=", ".join([*(f"s.{n}" for n in _STRAIN_FIELDS), *(f"a.{n}" for n in _AVAILABILITY_FIELDS)]))
-_CLIENT_LOCK_BUSY = (
-    "SELECT EXISTS(SELECT 1 FROM integration_orderplacement p WHERE p.client_id = c.id"
-    " AND p.state IN ({states})) FROM integration_client c WHERE c.id = %s"
+_STRAIN_ROWS_ANY_COUNTRY = (  # noqa: S608
+    "SELECT {columns}, a.country_code FROM integration_strain s"
+    " LEFT JOIN integration_strainavailability a ON a.strain_id = s.id WHERE s.drgreen_id IN ({{ids}})"
+).format(columns=", ".join([*(f"s.{n}" for n in _STRAIN_FIELDS), *(f"a.{n}" for n in _AVAILABILITY_FIELDS)]))
+_CLIENT_LOCK = "SELECT 1 FROM integration_client WHERE id = %s FOR UPDATE"
+# The claim: the new placement moves to ``submitting`` unless another placement of its
+# client is in flight (the client row is locked, so nothing can start meanwhile).
+_CLAIM_NEW = (
+    "UPDATE integration_orderplacement SET state = %s, attempt_count = 1, submitted_at = %s,"
+    " next_recovery_at = %s WHERE correlation_id = %s AND NOT EXISTS (SELECT 1 FROM"
+    " integration_orderplacement p WHERE p.client_id = %s AND p.state IN ({states}))"
 )
 # The mirrored order is found by its Dr Green id: it was inserted earlier in the same flight.
 _PLACEMENT_PLACED = (
@@ -62,7 +70,7 @@ _FIRST_ATTEMPT = (
     "INSERT INTO integration_placementattempt (placement_id, number, kind, started_at, finished_at,"
     " outcome, http_status, maybe_delivered, error, evidence)"
     " SELECT id, 1, 'place', %s, NULL, '', NULL, NULL, '', %s FROM integration_orderplacement"
-    " WHERE correlation_id = %s"
+    " WHERE correlation_id = %s AND state = %s"
 )
 _ATTEMPT_FINISHED = (
     "UPDATE integration_placementattempt SET finished_at = %s, outcome = %s, http_status = %s,"
@@ -93,14 +101,30 @@ def client_for_checks(pk: int) -> Client:
 
 
 def placement_key_and_client(
-    *, client_id: int, idempotency_key: str
-) -> tuple[tuple[int, str] | None, Client]:
-    """In one round trip: (pk, request hash) of the client's placement under this key, if
-    there is one, and the client row as :func:`client_for_checks` reads it."""
+    *, client_id: int, idempotency_key: str, strain_ids: Iterable[uuid.UUID]
+) -> tuple[tuple[int, str] | None, Client, Callable[[str], tuple[dict, dict]]]:
+    """Everything a checkout reads first, in one round trip: (pk, request hash) of the
+    client's placement under this key, if there is one; the client row as
+    :func:`client_for_checks` reads it; and the strains with their availability in every
+    country (the shipping country is only known from the client row), as a function of the
+    country that answers exactly like :func:`strain_rows`."""
+    ids = [sql.prep(Strain, "drgreen_id", i) for i in strain_ids]
     with sql.batch() as b:
         held = b.execute(_PLACEMENT_BY_KEY, [client_id, idempotency_key])
         client = b.execute(_CLIENT_FOR_CHECKS, [client_id])
-    return (held.rows[0] if held.rows else None), _client_from(client)
+        strains = b.execute(_STRAIN_ROWS_ANY_COUNTRY.format(ids=", ".join(["%s"] * len(ids))), ids)
+
+    def in_country(country: str) -> tuple[dict, dict]:
+        width = len(_STRAIN_FIELDS)
+        rows: dict = {}
+        for *row, row_country in strains.rows:
+            if row_country == country:
+                rows[row[0]] = row
+            else:  # the strain itself, as the country-filtered join shows it without a match
+                rows.setdefault(row[0], [*row[:width], *([None] * len(_AVAILABILITY_FIELDS))])
+        return _strains_from(rows.values(), country)
+
+    return (held.rows[0] if held.rows else None), _client_from(client), in_country
 
 
 def strain_rows(strain_ids: Iterable[uuid.UUID], country: str) -> tuple[dict, dict]:
@@ -109,6 +133,10 @@ def strain_rows(strain_ids: Iterable[uuid.UUID], country: str) -> tuple[dict, di
     strain without a row for the country still comes back, so its name reaches the error."""
     ids = [sql.prep(Strain, "drgreen_id", i) for i in strain_ids]
     rows = sql.execute(_STRAIN_ROWS.format(ids=", ".join(["%s"] * len(ids))), [country, *ids]).rows
+    return _strains_from(rows, country)
+
+
+def _strains_from(rows: Iterable, country: str) -> tuple[dict, dict]:
     strains, availability = {}, {}
     width = len(_STRAIN_FIELDS)
     for row in rows:
@@ -124,34 +152,52 @@ def strain_rows(strain_ids: Iterable[uuid.UUID], country: str) -> tuple[dict, di
     return strains, availability
 
 
-def client_lock_busy(client_id: int, in_flight: Iterable[str]) -> bool:
-    """Lock the client row (inside the caller's transaction) and say whether another of its
-    placements is in flight, in one statement."""
-    states = list(in_flight)
-    text = _CLIENT_LOCK_BUSY.format(states=", ".join(["%s"] * len(states)))
-    if sql.locks_rows():
-        text += " FOR UPDATE OF c"
-    # A batch of one: the transaction's BEGIN travels with it instead of on its own.
-    with sql.batch() as b:
-        busy = b.execute(text, [*states, client_id])
-    return bool(busy.rows[0][0])
+def placement_insert(placement: OrderPlacement) -> None:
+    """Insert the placement (its pk is set)."""
+    sql.insert_one(placement)
 
 
-def placement_insert(placement: OrderPlacement, *, first_attempt_at=None) -> None:
-    """Insert the placement (its pk is set) and, with ``first_attempt_at``, its first
-    ``place`` attempt, in one round trip (the attempt finds its placement by correlation id)."""
+def placement_insert_claimed(
+    placement: OrderPlacement, *, now, lease_until, in_flight: Iterable[str]
+) -> bool:
+    """Insert the (``new``) placement and claim it at once, in the caller's transaction and
+    ONE round trip: the client row locked first (the lock order of every claim), the row,
+    the claim unless another placement of the client is in flight, and then its first
+    ``place`` attempt. Returns whether it was claimed; the instance says so either way."""
+    states = [str(s) for s in in_flight]
+    correlation = sql.prep(OrderPlacement, "correlation_id", placement.correlation_id)
+    at = sql.prep(OrderPlacement, "submitted_at", now)
     with sql.batch() as b:
+        if sql.locks_rows():
+            b.execute(_CLIENT_LOCK, [placement.client_id])
         b.insert(placement)
-        if first_attempt_at is not None:
-            evidence = PlacementAttempt._meta.get_field("evidence")
-            b.execute(
-                _FIRST_ATTEMPT,
-                [
-                    sql.prep(PlacementAttempt, "started_at", first_attempt_at),
-                    evidence.get_db_prep_save({}, connection),
-                    sql.prep(OrderPlacement, "correlation_id", placement.correlation_id),
-                ],
-            )
+        claim = b.execute(
+            _CLAIM_NEW.format(states=", ".join(["%s"] * len(states))),
+            [
+                PlacementState.SUBMITTING.value,
+                at,
+                sql.prep(OrderPlacement, "next_recovery_at", lease_until),
+                correlation,
+                placement.client_id,
+                *states,
+            ],
+        )
+        b.execute(
+            _FIRST_ATTEMPT,
+            [
+                sql.prep(PlacementAttempt, "started_at", now),
+                PlacementAttempt._meta.get_field("evidence").get_db_prep_save({}, connection),
+                correlation,
+                PlacementState.SUBMITTING.value,
+            ],
+        )
+    if claim.rowcount != 1:
+        return False
+    placement.state = PlacementState.SUBMITTING
+    placement.attempt_count = 1
+    placement.submitted_at = now
+    placement.next_recovery_at = lease_until
+    return True
 
 
 def client_key_share(b: sql.Batch, client_id: int) -> None:

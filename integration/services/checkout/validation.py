@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -276,9 +276,16 @@ def strains_refresh(*, country_code: str, strain_ids: Iterable[uuid.UUID] = ()) 
     return listed
 
 
-def order_validate(*, client: Client, lines: list[Line], read: bool = False) -> Checked:
+def order_validate(
+    *,
+    client: Client,
+    lines: list[Line],
+    read: bool = False,
+    strains_in: Callable[[str], tuple[dict, dict]] | None = None,
+) -> Checked:
     """Check the client and the lines, refreshing stale or refusing mirror data first.
-    ``read``: ``client`` was just read by ``client_for_checks`` (else it is read here).
+    ``read``: ``client`` was just read by ``client_for_checks`` (else it is read here);
+    ``strains_in``: the lines' strain rows, already read, by country (else read here).
 
     Raises :class:`ServiceError` with the issue's stable codes. Must run with no
     transaction open: it may call Dr Green.
@@ -300,7 +307,7 @@ def order_validate(*, client: Client, lines: list[Line], read: bool = False) -> 
 
     country = shipping_country(client)
     strain_ids = [ln.strain_id for ln in lines]
-    strains, availability = _strain_rows(lines, country)
+    strains, availability = strains_in(country) if strains_in else _strain_rows(lines, country)
     rows = [availability.get(strains[sid].pk) if sid in strains else None for sid in strain_ids]
     refreshed = False
     if any(row is None or not _is_fresh(row.last_synced_at, now=now, ttl=conf.mirror_ttl_s) for row in rows):
