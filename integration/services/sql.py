@@ -17,31 +17,48 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
+
+
+def _db():
+    # The real connection object, looked up once per call: every attribute read through
+    # ``django.db.connection`` (a proxy to a context-local) costs a lookup, and the field
+    # adapters and converters read several per value.
+    return connections[DEFAULT_DB_ALIAS]
 
 
 def qn(name: str) -> str:
-    return connection.ops.quote_name(name)
+    return _db().ops.quote_name(name)
 
 
 def prep(model: type[models.Model], name: str, value: Any) -> Any:
     """A lookup parameter as the ORM sends it (a uuid as 32 hex digits on SQLite…)."""
-    return model._meta.get_field(name).get_db_prep_value(value, connection)
+    return model._meta.get_field(name).get_db_prep_value(value, _db())
+
+
+def prep_save(model: type[models.Model], name: str, value: Any) -> Any:
+    """A value to write into ``model``'s field ``name``, as the ORM writes it."""
+    return model._meta.get_field(name).get_db_prep_save(value, _db())
+
+
+def vendor() -> str:
+    return _db().vendor
 
 
 def locks_rows() -> bool:
     # SQLite has no row locks (its one writer lock serialises transactions), as with the
     # ORM's select_for_update, which it silently ignores.
-    return connection.features.has_select_for_update
+    return _db().features.has_select_for_update
 
 
 @lru_cache(maxsize=64)
 def _converters(model: type[models.Model], names: tuple[str, ...], vendor: str) -> tuple:
+    db = _db()
     out = []
     for name in names:
         f = model._meta.get_field(name)
         col = f.get_col(model._meta.db_table)
-        convs = tuple(connection.ops.get_db_converters(col)) + tuple(f.get_db_converters(connection))
+        convs = tuple(db.ops.get_db_converters(col)) + tuple(f.get_db_converters(db))
         out.append((convs, col))
     return tuple(out)
 
@@ -49,19 +66,21 @@ def _converters(model: type[models.Model], names: tuple[str, ...], vendor: str) 
 def convert(model: type[models.Model], names: Sequence[str], row: Sequence[Any]) -> list[Any]:
     """Database values of ``model``'s fields ``names`` → Python values, as the ORM converts
     them (SQLite's text datetimes and hex uuids, JSON text…)."""
+    db = _db()
     values = list(row)
-    for i, (convs, col) in enumerate(_converters(model, tuple(names), connection.vendor)):
+    for i, (convs, col) in enumerate(_converters(model, tuple(names), db.vendor)):
         for conv in convs:
-            values[i] = conv(values[i], col, connection)
+            values[i] = conv(values[i], col, db)
     return values
 
 
 def instance(model: type[models.Model], names: Sequence[str], row: Sequence[Any]):
     """A model instance from a row of ``names`` (attnames, any order); the other fields
     are deferred, as with ``.only()``."""
+    db = _db()
     by_name = dict(zip(names, convert(model, names, row), strict=True))
     fields = [f.attname for f in model._meta.concrete_fields if f.attname in by_name]
-    return model.from_db(connection.alias, fields, [by_name[a] for a in fields])
+    return model.from_db(db.alias, fields, [by_name[a] for a in fields])
 
 
 def _insert_fields(model: type[models.Model]) -> list[models.Field]:
@@ -86,8 +105,9 @@ def _insert_sql(
 
 
 def _params(objs: Iterable[models.Model], fields: list[models.Field]) -> list[Any]:
+    db = _db()
     # pre_save fills auto_now / auto_now_add on the instance, exactly as Model.save does.
-    return [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    return [f.get_db_prep_save(f.pre_save(obj, True), db) for obj in objs for f in fields]
 
 
 class Result:
@@ -112,7 +132,7 @@ class Result:
             obj = self._obj
             obj.pk = self.rows[0][0]
             obj._state.adding = False
-            obj._state.db = connection.alias
+            obj._state.db = DEFAULT_DB_ALIAS
 
     @property
     def inserted(self) -> bool:
@@ -135,18 +155,19 @@ def _cursor():
     which costs more CPU than sending them (the page writes use the same cursor,
     ``sync/bulk_sql.bulk_cursor``). Prepared statements stay off, as Django sets them
     (connection poolers)."""
-    if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("server_side_binding"):
-        return connection.cursor()
+    db = _db()
+    if db.vendor != "postgresql" or db.settings_dict["OPTIONS"].get("server_side_binding"):
+        return db.cursor()
     cursor_class, tz_oid, text_format, register_tzloader = _server_binding()
-    connection.ensure_connection()
-    raw = connection.connection
-    with connection.wrap_database_errors:
+    db.ensure_connection()
+    raw = db.connection
+    with db.wrap_database_errors:
         cursor = cursor_class(raw)
-    # As Django's create_cursor: a cursor-level time zone only when the connection's differs
+    # As Django's create_cursor: a cursor-level time zone only when the db's differs
     # (a test overriding TIME_ZONE); timestamps read here must come back in the right zone.
-    if connection.timezone != raw.adapters.get_loader(tz_oid, text_format).timezone:
-        register_tzloader(connection.timezone, cursor)
-    return connection._prepare_cursor(cursor)
+    if db.timezone != raw.adapters.get_loader(tz_oid, text_format).timezone:
+        register_tzloader(db.timezone, cursor)
+    return db._prepare_cursor(cursor)
 
 
 def _send(text: str, params: Sequence[Any], obj: models.Model | None = None) -> Result:
@@ -160,12 +181,11 @@ def _send(text: str, params: Sequence[Any], obj: models.Model | None = None) -> 
 
 
 def _insert_text(obj: models.Model, ignore_conflict_on: str | None) -> tuple[str, list[Any]]:
-    if not connection.features.can_return_columns_from_insert:
+    db = _db()
+    if not db.features.can_return_columns_from_insert:
         raise NotImplementedError("services.sql needs INSERT … RETURNING (PostgreSQL, SQLite ≥ 3.35)")
     model = type(obj)
-    return _insert_sql(model, 1, ignore_conflict_on, True, connection.vendor), _params(
-        [obj], _insert_fields(model)
-    )
+    return _insert_sql(model, 1, ignore_conflict_on, True, db.vendor), _params([obj], _insert_fields(model))
 
 
 class Batch:
@@ -206,11 +226,12 @@ def batch() -> Iterator[Batch]:
     raised when the block ends (and, inside ``atomic()``, rolls the transaction back).
     Elsewhere (SQLite runs in-process) the statements simply run one by one.
     """
+    db = _db()
     b = Batch()
     try:
-        if connection.vendor == "postgresql":
-            connection.ensure_connection()
-            with connection.wrap_database_errors, connection.connection.pipeline() as pipeline:
+        if db.vendor == "postgresql":
+            db.ensure_connection()
+            with db.wrap_database_errors, db.connection.pipeline() as pipeline:
                 try:
                     yield b
                 except BaseException:
@@ -239,9 +260,10 @@ def insert_one(obj: models.Model, *, ignore_conflict_on: str | None = None) -> b
 def insert_many(objs: Sequence[models.Model], *, batch: Batch | None = None) -> None:
     """INSERT unsaved instances of one model in one statement, without reading pks back
     (rows nobody refers to: the call ledger); in ``batch`` if given."""
+    db = _db()
     if objs:
         model = type(objs[0])
-        text = _insert_sql(model, len(objs), None, False, connection.vendor)
+        text = _insert_sql(model, len(objs), None, False, db.vendor)
         params = _params(objs, _insert_fields(model))
         if batch is not None:
             batch.execute(text, params)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 
-from django.db import connection
-
 from integration.models import (
     Client,
     Order,
@@ -186,7 +184,7 @@ def placement_insert_claimed(
             _FIRST_ATTEMPT,
             [
                 sql.prep(PlacementAttempt, "started_at", now),
-                PlacementAttempt._meta.get_field("evidence").get_db_prep_save({}, connection),
+                sql.prep_save(PlacementAttempt, "evidence", {}),
                 correlation,
                 PlacementState.SUBMITTING.value,
             ],
@@ -206,7 +204,7 @@ def client_key_share(b: sql.Batch, client_id: int) -> None:
     transaction. An outcome transaction that inserts the order takes it first, so it locks
     client before placement like every other checkout path, instead of at commit with the
     placement already held (a deadlock against a concurrent claim)."""
-    if connection.vendor == "postgresql":
+    if sql.vendor() == "postgresql":
         b.execute("SELECT 1 FROM integration_client WHERE id = %s FOR KEY SHARE", [client_id])
 
 
@@ -237,5 +235,5 @@ def attempt_finished(b: sql.Batch, *, placement_id: int, number: int, values: di
     """Write what attempt ``number`` of the placement established (``values``: the fields
     of ``_ATTEMPT_FINISHED``, by name)."""
     names = ("finished_at", "outcome", "http_status", "maybe_delivered", "error", "evidence")
-    params = [PlacementAttempt._meta.get_field(n).get_db_prep_save(values[n], connection) for n in names]
+    params = [sql.prep_save(PlacementAttempt, n, values[n]) for n in names]
     b.execute(_ATTEMPT_FINISHED, [*params, placement_id, number])
