@@ -13,6 +13,11 @@ The order of things is the whole design (DESIGN.md flow 1, facts §7.4):
 
 An inline checkout whose client has nothing else in flight does 2 and 3 in one transaction.
 The claims and outcome writes live in ``claims.py``, recovery in ``recovery.py``.
+
+The customer waits for all of it, so the common path is five round trips to the database
+besides the three calls to Dr Green: one read (the key, the client, the strains), the
+claim's flight and its commit, the outcome's flight and its commit (``statements.py``,
+``services/sql.py``). Only the two commits wait for the disk.
 """
 
 from __future__ import annotations
