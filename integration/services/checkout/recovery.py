@@ -8,7 +8,9 @@ order shows up first in the client's orders sorted ``desc``. The decision table:
 evidence                                  decision
 ========================================  =====================================
 exactly one new order with our USD total   adopt it → ``placed`` (several: the one
-                                           whose lines are ours, read from its detail)
+                                           whose lines are ours, read from its detail),
+                                           unless the cart still holds our lines: then
+                                           the order is not ours (see below)
 cart empty, no such order                  an order landed but is not visible yet:
                                            look again later, then ``needs_staff``
 cart holds exactly our lines, no order     nothing landed → ``retry_safe`` (once the
@@ -142,6 +144,14 @@ def recovery_decide(
         ):
             candidates.append(item)
     our_lines = lines_as_cart(lines_from_json(placement.lines))
+    not_ours: list[str] = []
+    if cart is not None and cart and cart == our_lines:
+        # A landed order empties the cart in the same transaction (facts §7.4), and while
+        # this placement is unknown no other placement of the client may fill the cart:
+        # a cart still holding exactly our lines proves that our order did not land. An
+        # order with our total is then someone else's (an older one inside the clock-skew
+        # window, one from Dr Green's own UI), never to be adopted.
+        not_ours, candidates = [str(c.get("id")) for c in candidates], []
     if order_lines is not None and len(candidates) > 1:
         # Same total, different lines: an order someone else placed for this client (in
         # Dr Green's own UI, say) within the window. Only ours holds exactly our lines.
@@ -153,6 +163,7 @@ def recovery_decide(
         "window_start": window_start.isoformat(),
         "expected_total": str(placement.expected_total),
         "candidates": [str(c.get("id")) for c in candidates],
+        "not_ours": not_ours,
         "candidate_lines": order_lines,
         "adopted_elsewhere": sorted(str(t) for t in taken),
         "round": rounds,

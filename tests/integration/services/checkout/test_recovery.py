@@ -270,3 +270,22 @@ def test_two_orders_with_our_total_and_our_lines_go_to_staff(seeded, client_id, 
     evidence = placement.attempts.get(kind="recover").evidence
     assert outside in evidence["candidates"] and len(evidence["candidates"]) == 2
     assert len(seeded.remote_orders(client_id)) == 2  # both exist; a human picks
+
+
+def test_a_cart_still_holding_our_lines_proves_an_order_with_our_total_is_not_ours(seeded, client_id, client):
+    # An order of the same client with the same total, a minute before the checkout (inside
+    # the clock-skew window): the bench's earlier phases, or Dr Green's own UI.
+    outside = _outside_order(client, [(seeded.strain_ids[0], 2)])
+    seeded.sandbox.add_fault(method="POST", path=ORDERS_PATH, kind="status", status=502, count=1)
+    placement = order_place(
+        client=client, idempotency_key="not-ours", lines=_lines(seeded, 2), execute="inline"
+    )
+
+    # The 502 never reached the handler: the cart still held our lines, so nothing of ours
+    # had landed, and the outside order was not adopted; the placement was placed again.
+    assert placement.state == PlacementState.PLACED
+    assert str(placement.order_drgreen_id) != outside
+    assert len(seeded.remote_orders(client_id)) == 2
+    assert _kinds(placement) == [("place", "unknown"), ("recover", "retry_safe"), ("place", "placed")]
+    evidence = placement.attempts.get(kind="recover").evidence
+    assert evidence["candidates"] == [] and evidence["not_ours"] == [outside]
