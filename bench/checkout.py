@@ -13,7 +13,8 @@
    turn), bare and ours. Meaningful on PostgreSQL (SQLite serialises writers).
 4. Chaos at ``--chaos`` checkouts: faults on every request (10% dropped after commit, 5%
    503, 5% 429, 20% +15 ms), 10% of checkouts submitted twice at once; the recovery sweep
-   runs until nothing is in flight; counted from the sandbox's own order records.
+   runs until nothing is in flight; counted from the sandbox's own order records (orders
+   per placement, doubled lines, placements linked to an order the run did not make).
 
 The last line is one JSON object with ``p50_overhead_ms``, ``p95_overhead_ms``,
 ``checkouts``, ``accepted``, ``remote_orders``, ``duplicates``, ``left_unknown`` and more.
@@ -235,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         "remote_orders": chaos.get("remote_orders", 0),
         "duplicates": chaos.get("duplicates", 0),
         "doubled_lines": chaos.get("doubled_lines", 0),
+        "foreign_orders": chaos.get("foreign_orders", 0),
         "orphan_orders": chaos.get("orphan_orders", 0),
         "left_unknown": chaos.get("left_unknown", 0),
         "chaos_seconds": chaos.get("seconds", 0),
@@ -244,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         and summary["duplicates"] == 0
         and summary["left_unknown"] == 0
         and summary["doubled_lines"] == 0
+        and summary["foreign_orders"] == 0
     )
     print(json.dumps(summary), flush=True)
     return 0 if ok else 1

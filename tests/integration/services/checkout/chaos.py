@@ -45,6 +45,8 @@ class ChaosResult:
     remote_orders: int = 0
     duplicates: int = 0
     doubled_lines: int = 0
+    # Placed, but linked to an order this run did not make (adopted someone else's).
+    foreign_orders: int = 0
     orphan_orders: int = 0
     left_unknown: int = 0
     left_in_flight: int = 0
@@ -65,6 +67,7 @@ class ChaosResult:
             "remote_orders": self.remote_orders,
             "duplicates": self.duplicates,
             "doubled_lines": self.doubled_lines,
+            "foreign_orders": self.foreign_orders,
             "orphan_orders": self.orphan_orders,
             "left_unknown": self.left_unknown,
             "left_in_flight": self.left_in_flight,
@@ -167,9 +170,11 @@ def chaos_run(
     result.orphan_orders = sum(1 for oid in by_id if oid not in claimed)
     for p in placed:
         order = by_id.get(str(p.order_drgreen_id))
+        if order is None:
+            result.foreign_orders += 1
+            continue
         wanted = {line["strain_id"]: Decimal(line["quantity"]) for line in p.lines}
-        got = {} if order is None else {ln["strainId"]: Decimal(str(ln["quantity"])) for ln in order["lines"]}
-        if got != wanted:
+        if {ln["strainId"]: Decimal(str(ln["quantity"])) for ln in order["lines"]} != wanted:
             result.doubled_lines += 1
     # Two remote orders for one client with the same lines inside one placement's life would
     # be a duplicate that no placement claims: counted as an orphan above.
