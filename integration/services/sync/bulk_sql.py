@@ -30,6 +30,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
+import orjson
 from django.db import connection, models
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
@@ -47,11 +48,21 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _dumps(rows: list[dict]) -> str:
-    # ``default`` is only consulted for what json cannot encode itself (Decimal, datetime,
-    # UUID…), so the common values cost no Python call each: for a 500-row page that is
-    # most of the encoding time. No blanks after separators: ~7% less to write and to parse.
-    return json.dumps(rows, default=_jsonable, separators=(",", ":"))
+def page_json(rows: list[dict]) -> str:
+    """A page's rows as one JSON document for ``%s::jsonb``.
+
+    orjson first: the document is mostly the rows' ``raw`` payloads, and orjson encodes it
+    ~5x faster than ``json`` (on a 500-order page that was a fifth of the writing thread's
+    time). It emits UTF-8 instead of ``\\u`` escapes and ``1e-7`` for ``1e-07``: the same
+    jsonb once PostgreSQL has parsed it. What it refuses (an int past 64 bits, a lone
+    surrogate, a non-str key) gets ``json``'s document, exactly as before. ``default`` is
+    only consulted for what the encoder cannot handle itself (Decimal, and for ``json``
+    datetime and UUID), so the common values cost no Python call each."""
+    try:
+        return orjson.dumps(rows, default=_jsonable).decode()
+    except TypeError:
+        # No blanks after separators: ~7% less to write and to parse.
+        return json.dumps(rows, default=_jsonable, separators=(",", ":"))
 
 
 # Field types whose values json cannot encode itself, and the conversion chosen once per
@@ -193,7 +204,7 @@ def values_insert(model: type[models.Model], objs: list) -> bool:
         f"RETURNING {qn(meta.pk.column)}, {qn('drgreen_id')}"
     )
     with bulk_cursor() as cursor:
-        cursor.execute(sql, [_dumps(rows)])
+        cursor.execute(sql, [page_json(rows)])
         pk_of = {drgreen_id: pk for pk, drgreen_id in cursor.fetchall()}
     for obj in objs:
         obj.pk = pk_of[obj.drgreen_id]
@@ -245,7 +256,7 @@ def values_update(model: type[models.Model], objs: list, union: list[str], monot
                 f"UPDATE {table} SET {', '.join(sets)} "  # noqa: S608
                 f"FROM {_recordset(fields, extra=('pk__', 'bigint'))} WHERE {where}"
             )
-            cursor.execute(sql, [_dumps(rows)])
+            cursor.execute(sql, [page_json(rows)])
             return True
         row_sql = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
         columns = ", ".join([qn("pk__"), *(qn(f.column) for f in fields)])

@@ -17,7 +17,6 @@ re-reads the order and re-plans against what the winner wrote, which usually mea
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -26,6 +25,7 @@ from django.db.models import Case, CharField, DateTimeField, F, IntegerField, Va
 
 from integration.models import STATUS_FIELDS, Order, StatusChange
 
+from .bulk_sql import page_json
 from .parsing import logger
 from .rows import monotonic
 
@@ -184,7 +184,7 @@ def _advance_observed(plans: list[StatusPlan]) -> set[int] | None:
         params: list = [
             observed,
             observed,
-            json.dumps(
+            page_json(
                 [
                     {"pk__": p.order.pk, "seq__": p.expected_sequence, "fp__": p.expected_fingerprint}
                     for p in plans

@@ -218,3 +218,23 @@ def test_the_fetch_ahead_thread_uses_one_connection_per_walk_and_closes_it(drgre
     assert outcome.stats["orders"]["pages"] >= 6
     assert len(opened) == 1
     assert opened[0].connection is None  # closed, not left to the garbage collector
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
+def test_reconcile_pages_commit_without_waiting_for_the_flush_unless_they_announce(drgreen_holder, settings):
+    """Each page transaction of the walk relaxes its own commit (services/sync/atomic.py);
+    a page that recorded a status change, whose commit announces it, does not."""
+    settings.DRGREEN_SYNC = {"RECONCILE_TAKE": 10, "RECONCILE_PREFETCH": False}
+    # Its own seed: a PostgreSQL-only test must not shift the seeds later tests get.
+    drgreen_holder.seed(strains=1, clients=3, orders=20, seed=9001)
+    relax = "SET LOCAL synchronous_commit = off"
+    with CaptureQueriesContext(connection) as first:
+        created = mirror_reconcile(resources=("orders",))
+    assert created.stats["orders"]["pages"] == 2
+    assert [q["sql"] for q in first.captured_queries].count(relax) == 2
+    target = Order.objects.filter(admin_approval="PENDING").first()
+    drgreen_holder.sandbox.approve_order(str(target.drgreen_id))
+    with CaptureQueriesContext(connection) as second:
+        moved = mirror_reconcile(resources=("orders",))
+    assert moved.stats["orders"]["pages"] == 2 and StatusChange.objects.count() == 1
+    assert [q["sql"] for q in second.captured_queries].count(relax) == 1
