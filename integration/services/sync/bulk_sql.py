@@ -23,9 +23,12 @@ placeholders that the ORM prepares and psycopg quotes one by one.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import json
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
@@ -158,6 +161,59 @@ def bulk_cursor():
         return connection._prepare_cursor(ServerBindingCursor(connection.connection))
 
 
+_TIMESTAMPTZ_OID = 1184
+
+
+@functools.cache
+def _utc_timestamp_loader(base: type) -> type:
+    class UtcTimestampLoader(base):  # type: ignore[misc, valid-type]
+        """Django's loader, minus its regular expression for what a UTC session prints."""
+
+        def load(self, data):
+            text = bytes(data)
+            # 'YYYY-MM-DD HH:MM:SS[.ffffff]+00': the offset is always +00 in a UTC session.
+            # Anything else (BC, infinity, year 10000+) takes Django's own path, as before.
+            if text.endswith(b"+00") and len(text) <= 29:
+                try:
+                    return dt.datetime.fromisoformat(text[:-3].decode()).replace(tzinfo=self.timezone)
+                except ValueError:
+                    pass
+            return super().load(data)
+
+    return UtcTimestampLoader
+
+
+@contextlib.contextmanager
+def fast_timestamps() -> Iterator[None]:
+    """This thread's PostgreSQL connection reads ``timestamptz`` values with
+    ``datetime.fromisoformat`` (C) instead of Django's loader, psycopg's pure-Python
+    regular expression: a page of held orders carries ~2,500 timestamps, and reading them
+    was a fifth of a steady-state reconcile page's CPU. The values are the same: in a UTC
+    session Django's loader gives the printed time with ``tzinfo=timezone.utc``, and so
+    does this one. Only when Django reads in UTC (else nothing changes); undone after."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    from psycopg.pq import Format
+
+    connection.ensure_connection()
+    pg = connection.connection
+    current = pg.adapters.get_loader(_TIMESTAMPTZ_OID, Format.TEXT)
+    if (
+        current is None
+        or getattr(current, "timezone", None) is not dt.UTC
+        or pg.info.parameter_status("TimeZone") != "UTC"
+    ):
+        yield
+        return
+    pg.adapters.register_loader(_TIMESTAMPTZ_OID, _utc_timestamp_loader(current))
+    try:
+        yield
+    finally:
+        if not pg.closed:
+            pg.adapters.register_loader(_TIMESTAMPTZ_OID, current)
+
+
 _ARRAY_TYPES = {models.UUIDField: "uuid", models.BigAutoField: "bigint", models.AutoField: "integer"}
 
 
@@ -206,10 +262,11 @@ def values_insert(model: type[models.Model], objs: list) -> bool:
     with bulk_cursor() as cursor:
         cursor.execute(sql, [page_json(rows)])
         pk_of = {drgreen_id: pk for pk, drgreen_id in cursor.fetchall()}
+    alias = connection.alias  # once: each read of the proxy is a context-local lookup
     for obj in objs:
         obj.pk = pk_of[obj.drgreen_id]
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = alias
     return True
 
 
@@ -238,11 +295,9 @@ def values_update(model: type[models.Model], objs: list, union: list[str], monot
             sets.append(f"{col} = v.{col}")
 
     def value(obj, f):
-        held = getattr(obj, f.attname)
         if f.name in mono:
-            when = monotonic[f.name].get(obj.pk)
-            return when or (None if hasattr(held, "resolve_expression") else held)
-        return held
+            return monotonic[f.name].get(obj.pk)  # None: the row keeps what it holds
+        return getattr(obj, f.attname)
 
     where = f"{table}.{qn(meta.pk.column)} = v.{qn('pk__')}"
     with bulk_cursor() as cursor:

@@ -40,6 +40,7 @@ from integration.models import Client, ShippingAddress
 from integration.services.breaker import UPSTREAM_ERRORS, breaker_allow
 
 from .atomic import relaxed_commits
+from .bulk_sql import fast_timestamps
 from .clients import clients_map_list, clients_upsert_mapped
 from .config import sync_settings
 from .orders import orders_map_list, orders_upsert_mapped
@@ -108,7 +109,7 @@ def mirror_reconcile(
         outcome=outcome,
     ) as ctx:
         if ctx is not None:
-            with _collector_paused(), relaxed_commits():
+            with _collector_paused(), relaxed_commits(), fast_timestamps():
                 reports = _reconcile(ctx, resources=resources, dry_run=dry_run, progress=progress or _quiet)
             for report in reports:
                 ctx.stats[f"report.{report.resource}"] = report.as_dict()

@@ -260,6 +260,21 @@ def bulk_write(
         return 0
     todo.sort(key=lambda pair: pair[0].pk)
     objs = [inst for inst, _ in todo]
+    if values_update(model, objs, union, monotonic_fields):
+        # The statement moved each monotonic field forward itself; the instances now say
+        # what the row holds: the later of the two.
+        for name, when_by_pk in monotonic_fields.items():
+            if name not in union:
+                continue
+            for inst in objs:
+                when = when_by_pk.get(inst.pk)
+                held = getattr(inst, name)
+                if when is not None and (held is None or when > held):
+                    setattr(inst, name, when)
+        return len(objs)
+    # Other backends: the ORM's bulk_update, with each monotonic field as an expression
+    # (built only here: a page's 500 expressions cost more than the statement that does
+    # without them).
     concrete: dict[int, dict[str, Any]] = {}
     for inst in objs:
         for name, when_by_pk in monotonic_fields.items():
@@ -267,12 +282,11 @@ def bulk_write(
                 held = getattr(inst, name)
                 when = when_by_pk.get(inst.pk) or held
                 if when is None:
-                    continue  # nothing to move forward to (SQLite's MAX() would give NULL)
+                    continue  # nothing to move forward to
                 concrete.setdefault(inst.pk, {})[name] = max(held, when) if held else when
                 setattr(inst, name, monotonic(name, when))
     try:
-        if not values_update(model, objs, union, monotonic_fields):
-            model._default_manager.bulk_update(objs, union)
+        model._default_manager.bulk_update(objs, union)
     finally:
         for inst in objs:
             for name, value in concrete.get(inst.pk, {}).items():

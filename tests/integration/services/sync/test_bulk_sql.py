@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from integration.models import Order
 from integration.services.sync import rows as r
@@ -77,3 +78,36 @@ def test_page_json_is_the_same_document_whichever_encoder_writes_it():
     ]
     # orjson refuses an int past 64 bits: json's document instead, the same value kept.
     assert json.loads(page_json([{"n": 2**70}])) == [{"n": 2**70}]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL loader")
+def test_fast_timestamps_read_the_same_values_as_djangos_loader():
+    from integration.services.sync.bulk_sql import fast_timestamps
+
+    sql = (
+        "SELECT v FROM unnest(ARRAY['2026-03-01 12:00:00+00', '2026-03-01 12:00:00.1+00', "
+        "'2026-03-01 12:00:00.123456+00', '0099-01-02 03:04:05.06+00', '2026-03-01 14:00:00+02', "
+        "'9999-12-31 23:59:59.999999+00']::timestamptz[]) AS v"
+    )
+
+    def read():
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return [row[0] for row in cursor.fetchall()]
+
+    django_values = read()
+    with fast_timestamps():
+        loader = connection.connection.adapters.get_loader(1184, 0)
+        fast_values = read()
+    assert loader.__name__ == "UtcTimestampLoader"  # the fast path was really in place
+    assert fast_values == django_values
+    assert [v.tzinfo for v in fast_values] == [UTC] * len(django_values)
+    assert connection.connection.adapters.get_loader(1184, 0) is not loader  # undone
+
+
+def test_fast_timestamps_change_nothing_elsewhere():
+    from integration.services.sync.bulk_sql import fast_timestamps
+
+    order = _orders(1)[0]
+    with fast_timestamps():
+        assert Order.objects.get(pk=order.pk).last_synced_at == T
