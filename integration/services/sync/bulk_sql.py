@@ -29,6 +29,8 @@ import functools
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
@@ -236,11 +238,10 @@ def ids_filter(model: type[models.Model], name: str, ids) -> Q | RawSQL:
     )
 
 
-def _recordset(fields: list[models.Field], *, extra: tuple[str, str] | None = None) -> str:
+def _recordset(fields: list[models.Field], *, extra: list[tuple[str, str]] = ()) -> str:
     qn = connection.ops.quote_name
-    cols = [f"{qn(f.column)} {f.db_type(connection)}" for f in fields]
-    if extra:
-        cols.insert(0, f"{qn(extra[0])} {extra[1]}")
+    cols = [f"{qn(name)} {db_type}" for name, db_type in extra]
+    cols += [f"{qn(f.column)} {f.db_type(connection)}" for f in fields]
     return f"jsonb_to_recordset(%s::jsonb) AS v({', '.join(cols)})"
 
 
@@ -270,12 +271,53 @@ def values_insert(model: type[models.Model], objs: list) -> bool:
     return True
 
 
-def values_update(model: type[models.Model], objs: list, union: list[str], monotonic: dict) -> bool:
+@dataclass
+class Guarded:
+    """A time field that one page UPDATE moves forward (never back) on just the rows that
+    still hold what was read: ``expected`` {pk: values of ``match``}, as a compare-and-swap.
+    The statement fills ``lost`` with the rows where they no longer matched (someone else
+    wrote them since), so that the caller can re-read and re-plan those; nothing else of
+    the row is guarded. PostgreSQL only."""
+
+    field: str
+    match: tuple[str, ...]
+    when: dict[int, Any]
+    expected: dict[int, tuple]
+    lost: set[int] = dataclass_field(default_factory=set)
+
+
+def _guarded_sql(model: type[models.Model], guarded: Guarded) -> tuple[list[tuple[str, str]], str, str]:
+    """(extra recordset columns, the SET clause, the RETURNING flag "this row matched")."""
+    qn = connection.ops.quote_name
+    meta = model._meta
+    table = qn(meta.db_table)
+    target = meta.get_field(guarded.field)
+    col = qn(target.column)
+    extra = [("g_when__", target.db_type(connection))]
+    checks = []
+    for i, name in enumerate(guarded.match):
+        f = meta.get_field(name)
+        extra.append((f"g{i}__", f.db_type(connection)))
+        checks.append(f"{table}.{qn(f.column)} = v.g{i}__")
+    matched = " AND ".join(checks)
+    clause = (
+        f"{col} = CASE WHEN v.g_when__ IS NOT NULL AND {matched} "
+        f"THEN GREATEST(COALESCE({table}.{col}, v.g_when__), v.g_when__) ELSE {table}.{col} END"
+    )
+    return extra, clause, f"(v.g_when__ IS NULL OR ({matched}))"
+
+
+def values_update(
+    model: type[models.Model], objs: list, union: list[str], monotonic: dict, guarded: Guarded | None = None
+) -> bool:
     """Write fields ``union`` of ``objs`` in one statement (chunked on SQLite). Fields in
     ``monotonic`` ({name: {pk: when}}) only move forward: ``GREATEST(COALESCE(held, new),
-    new)``, and a row without a new time keeps what is held."""
+    new)``, and a row without a new time keeps what is held. ``guarded``: see ``Guarded``
+    (its field and match fields are not also in ``union``)."""
     vendor = connection.vendor
     if vendor not in ("postgresql", "sqlite") or not objs:
+        return False
+    if guarded is not None and vendor != "postgresql":
         return False
     meta = model._meta
     qn = connection.ops.quote_name
@@ -307,11 +349,23 @@ def values_update(model: type[models.Model], objs: list, union: list[str], monot
                 {"pk__": obj.pk, **{f.column: v for f in fields if (v := value(obj, f)) is not None}}
                 for obj in objs
             ]
+            extra, returning = [("pk__", "bigint")], ""
+            if guarded is not None:
+                more, clause, matched = _guarded_sql(model, guarded)
+                extra += more
+                sets.append(clause)
+                returning = f" RETURNING {table}.{qn(meta.pk.column)}, {matched}"
+                for row in rows:
+                    if (when := guarded.when.get(row["pk__"])) is not None:
+                        row["g_when__"] = when
+                        row.update({f"g{i}__": v for i, v in enumerate(guarded.expected[row["pk__"]])})
             sql = (
                 f"UPDATE {table} SET {', '.join(sets)} "  # noqa: S608
-                f"FROM {_recordset(fields, extra=('pk__', 'bigint'))} WHERE {where}"
+                f"FROM {_recordset(fields, extra=extra)} WHERE {where}{returning}"
             )
             cursor.execute(sql, [page_json(rows)])
+            if guarded is not None:
+                guarded.lost |= {pk for pk, matched in cursor.fetchall() if not matched}
             return True
         row_sql = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
         columns = ", ".join([qn("pk__"), *(qn(f.column) for f in fields)])

@@ -19,7 +19,9 @@ from django.db.models.base import ModelState
 from django.db.models.fields import return_None
 from django.db.models.functions import Coalesce, Greatest
 
-from .bulk_sql import ids_filter, values_insert, values_update
+from .bulk_sql import Guarded, ids_filter, values_insert, values_update
+
+__all__ = ["Guarded", "Row", "bulk_write"]
 from .parsing import logger
 
 # Order fields never part of a data diff: the status trio goes through the compare-and-swap
@@ -247,20 +249,31 @@ def bulk_write(
     *,
     monotonic_fields=None,
     protected=frozenset(),
+    guarded: Guarded | None = None,
 ) -> int:
     """One UPDATE for every row that has something to write. ``monotonic_fields`` maps a
     field to the time each row should move it forward to (see ``monotonic``). Rows are
-    written in pk order so two workers lock overlapping rows in the same order."""
+    written in pk order so two workers lock overlapping rows in the same order.
+    ``guarded`` (PostgreSQL): one more field, written as a compare-and-swap in the same
+    statement (``bulk_sql.Guarded``); its rows are written even with nothing else to, its
+    instances then hold what was written, and ``guarded.lost`` says where it was not."""
     monotonic_fields = monotonic_fields or {}
-    todo = [(inst, names) for inst, names in writes if names]
+    wanted = guarded.when if guarded is not None else {}
+    todo = [(inst, names) for inst, names in writes if names or inst.pk in wanted]
     if not todo:
         return 0
     union = sorted({n for _, names in todo for n in names} - protected)
-    if not union:
+    if not union and not wanted:
         return 0
     todo.sort(key=lambda pair: pair[0].pk)
     objs = [inst for inst, _ in todo]
-    if values_update(model, objs, union, monotonic_fields):
+    if values_update(model, objs, union, monotonic_fields, guarded):
+        if guarded is not None:
+            for inst in objs:
+                when = wanted.get(inst.pk)
+                if when is not None and inst.pk not in guarded.lost:
+                    held = getattr(inst, guarded.field)
+                    setattr(inst, guarded.field, max(held, when) if held else when)
         # The statement moved each monotonic field forward itself; the instances now say
         # what the row holds: the later of the two.
         for name, when_by_pk in monotonic_fields.items():
@@ -272,6 +285,8 @@ def bulk_write(
                 if when is not None and (held is None or when > held):
                     setattr(inst, name, when)
         return len(objs)
+    if guarded is not None:
+        raise ValueError("a guarded page write needs PostgreSQL")
     # Other backends: the ORM's bulk_update, with each monotonic field as an expression
     # (built only here: a page's 500 expressions cost more than the statement that does
     # without them).

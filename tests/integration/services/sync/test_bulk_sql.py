@@ -111,3 +111,43 @@ def test_fast_timestamps_change_nothing_elsewhere():
     order = _orders(1)[0]
     with fast_timestamps():
         assert Order.objects.get(pk=order.pk).last_synced_at == T
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="guarded writes are PostgreSQL only")
+def test_a_guarded_field_moves_only_where_the_row_still_holds_what_was_read():
+    kept, moved, ahead = _orders(3)
+    Order.objects.filter(pk=kept.pk).update(status_sequence=1)  # written by someone else since
+    Order.objects.filter(pk=ahead.pk).update(status_observed_at=T.replace(hour=14))
+    later = T.replace(hour=13)
+    guarded = r.Guarded(
+        field="status_observed_at",
+        match=("status_sequence", "status_fingerprint"),
+        when={o.pk: later for o in (kept, moved, ahead)},
+        expected={o.pk: (0, "") for o in (kept, moved, ahead)},
+    )
+    ahead.status_observed_at = T.replace(hour=14)
+    writes = [(o, ["last_synced_at"]) for o in (kept, moved, ahead)]
+    r.bulk_write(Order, writes, monotonic_fields={"last_synced_at": {kept.pk: later}}, guarded=guarded)
+    assert guarded.lost == {kept.pk}
+    held = {o.pk: o for o in Order.objects.all()}
+    assert held[kept.pk].status_observed_at is None and kept.status_observed_at is None
+    assert held[moved.pk].status_observed_at == later == moved.status_observed_at
+    assert held[ahead.pk].status_observed_at == T.replace(hour=14) == ahead.status_observed_at  # never back
+    assert held[kept.pk].last_synced_at == later  # the rest of the row is not guarded
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="guarded writes are PostgreSQL only")
+def test_a_steady_order_page_is_one_update_on_postgresql():
+    from django.test.utils import CaptureQueriesContext
+
+    from integration.services.sync import orders_upsert_from_list
+
+    from . import payloads as p
+
+    items = [p.order_list_item() for _ in range(5)]
+    orders_upsert_from_list(items=items, observed_at=T)
+    with CaptureQueriesContext(connection) as steady:
+        again = orders_upsert_from_list(items=items, observed_at=T.replace(hour=13))
+    updates = [q["sql"] for q in steady.captured_queries if q["sql"].startswith('UPDATE "integration_order"')]
+    assert again.unchanged == 5 and len(updates) == 1
+    assert all(o.status_observed_at == T.replace(hour=13) for o in Order.objects.all())
