@@ -70,18 +70,6 @@ def page_json(rows: list[dict]) -> str:
         return json.dumps(rows, default=_jsonable, separators=(",", ":"))
 
 
-# Field types whose values json cannot encode itself, and the conversion chosen once per
-# field (not per value): a ``default=`` fallback would cost a Python call and an
-# isinstance chain for every one of a page's ~10,000 datetimes, UUIDs and Decimals.
-_CONVERT = (
-    (models.DateTimeField, "isoformat"),
-    (models.DateField, "isoformat"),
-    (models.TimeField, "isoformat"),
-    (models.UUIDField, "uuid"),
-    (models.DecimalField, "str"),
-)
-
-
 def _plain_pre_save(f: models.Field) -> bool:
     # Date/DateTime fields override pre_save only for auto_now/auto_now_add.
     if type(f).pre_save is models.Field.pre_save:
@@ -90,26 +78,23 @@ def _plain_pre_save(f: models.Field) -> bool:
 
 
 def _row_builder(fields: list[models.Field]):
-    """obj → {column: json-ready value}. Plain fields are read straight from the instance's
-    ``__dict__`` (an unsaved instance holds every concrete field there); only fields with a
-    real ``pre_save`` (``auto_now``…) pay for the call. One builder serves one statement."""
+    """obj → {column: value}. Plain fields are read straight from the instance's
+    ``__dict__`` (an unsaved instance holds every concrete field there), all in one C call;
+    only fields with a real ``pre_save`` (``auto_now``…) pay for the call. The values stay
+    as they are: ``page_json``'s encoder writes datetimes and UUIDs itself (and calls
+    ``_jsonable`` for a Decimal), which cost a Python call per value here before. One
+    builder serves one statement."""
     asis: list[tuple[str, str]] = []
-    converted: list[tuple[str, str, str, list]] = []
     special = []
     for f in fields:
-        kind = next((k for t, k in _CONVERT if isinstance(f, t)), None)
-        if not _plain_pre_save(f):
-            special.append(f)
-        elif kind is None:
+        if _plain_pre_save(f):
             asis.append((f.column, f.attname))
         else:
-            # [last value, its conversion]: a page's rows share some values (the observed
-            # time stamped on every row), converted once when the very same object repeats.
-            converted.append((f.column, f.attname, kind, [None, None]))
+            special.append(f)
 
     columns = [column for column, _ in asis]
     attnames = [attname for _, attname in asis]
-    # All the as-is values in one C call (itemgetter of one name gives no tuple).
+    # itemgetter of one name gives no tuple.
     read = itemgetter(*attnames) if len(attnames) > 1 else lambda held: tuple(held[a] for a in attnames)
 
     def build(obj) -> dict[str, Any]:
@@ -121,26 +106,6 @@ def _row_builder(fields: list[models.Field]):
         # A key left out reads as NULL in ``jsonb_to_recordset``: the same value, and a
         # smaller document to encode here and to parse on the server.
         row = {column: value for column, value in zip(columns, values, strict=True) if value is not None}
-        for column, attname, kind, last in converted:
-            value = held[attname] if attname in held else getattr(obj, attname)
-            if value is None:
-                continue
-            if value is last[0]:
-                row[column] = last[1]
-                continue
-            # A value of another type than the field's (e.g. a str in a UUIDField) is left
-            # to ``_jsonable``, as before.
-            if kind == "isoformat":
-                text = value.isoformat() if hasattr(value, "isoformat") else value
-            elif kind == "uuid":
-                # 32 hex digits: the uuid column reads them as it reads the hyphenated
-                # form, and ``.hex`` costs a third of ``str()``.
-                text = value.hex if isinstance(value, uuid.UUID) else value
-                text = text if isinstance(text, str) else str(text)
-            else:
-                text = value if isinstance(value, str) else str(value)
-            last[0], last[1] = value, text
-            row[column] = text
         for f in special:
             row[f.column] = f.pre_save(obj, True)
         return row

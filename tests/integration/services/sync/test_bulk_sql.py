@@ -151,3 +151,16 @@ def test_a_steady_order_page_is_one_update_on_postgresql():
     updates = [q["sql"] for q in steady.captured_queries if q["sql"].startswith('UPDATE "integration_order"')]
     assert again.unchanged == 5 and len(updates) == 1
     assert all(o.status_observed_at == T.replace(hour=13) for o in Order.objects.all())
+
+
+def test_prefetch_builds_instances_like_the_orm_does():
+    order = _orders(1)[0]
+    Order.objects.filter(pk=order.pk).update(raw={"orders.list": {"id": "x", "n": [1, 2.5]}}, line_count=3)
+    held = r.prefetch(Order, [order.drgreen_id])[order.drgreen_id]
+    loaded = Order.objects.get(pk=order.pk)
+    names = [f.attname for f in Order._meta.concrete_fields]
+    assert {n: getattr(held, n) for n in names} == {n: getattr(loaded, n) for n in names}
+    assert (held._state.adding, held._state.db) == (False, loaded._state.db)
+    held.line_count = 4
+    held.save(update_fields=["line_count"])  # an ordinary loaded instance
+    assert Order.objects.get(pk=order.pk).line_count == 4
