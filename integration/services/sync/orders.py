@@ -16,6 +16,7 @@ from integration.models import Order, OrderLine, Sale, Strain
 
 from . import rows as r
 from .atomic import announce_on_commit, run_page
+from .bulk_sql import Guarded
 from .clients import ClientRef, clients_ensure
 from .order_mapping import LineData, OrderData, map_order
 from .parsing import as_dict
@@ -98,12 +99,12 @@ def _sync_lines(pairs: list[tuple[Order, list[LineData]]]) -> None:
     OrderLine.objects.bulk_create(new_lines, ignore_conflicts=True)
 
 
-def _observed_guard(deferred: list[StatusPlan] | None) -> r.Guarded | None:
+def _observed_guard(deferred: list[StatusPlan] | None) -> Guarded | None:
     """The deferred "observed at" moves of ``statuses_apply``, as the page UPDATE's
     compare-and-swap: only where (sequence, fingerprint) are still what the plan read."""
     if not deferred:
         return None
-    return r.Guarded(
+    return Guarded(
         field="status_observed_at",
         match=("status_sequence", "status_fingerprint"),
         when={p.order.pk: p.observed_at for p in deferred},

@@ -20,8 +20,6 @@ from django.db.models.fields import return_None
 from django.db.models.functions import Coalesce, Greatest
 
 from .bulk_sql import Guarded, ids_filter, values_insert, values_update
-
-__all__ = ["Guarded", "Row", "bulk_write"]
 from .parsing import logger
 
 # Order fields never part of a data diff: the status trio goes through the compare-and-swap

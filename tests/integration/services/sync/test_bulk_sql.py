@@ -11,7 +11,7 @@ from django.db import connection
 
 from integration.models import Order
 from integration.services.sync import rows as r
-from integration.services.sync.bulk_sql import ids_filter
+from integration.services.sync.bulk_sql import Guarded, ids_filter
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +119,7 @@ def test_a_guarded_field_moves_only_where_the_row_still_holds_what_was_read():
     Order.objects.filter(pk=kept.pk).update(status_sequence=1)  # written by someone else since
     Order.objects.filter(pk=ahead.pk).update(status_observed_at=T.replace(hour=14))
     later = T.replace(hour=13)
-    guarded = r.Guarded(
+    guarded = Guarded(
         field="status_observed_at",
         match=("status_sequence", "status_fingerprint"),
         when={o.pk: later for o in (kept, moved, ahead)},
