@@ -238,3 +238,37 @@ def test_reconcile_pages_commit_without_waiting_for_the_flush_unless_they_announ
         moved = mirror_reconcile(resources=("orders",))
     assert moved.stats["orders"]["pages"] == 2 and StatusChange.objects.count() == 1
     assert [q["sql"] for q in second.captured_queries].count(relax) == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the fetch-ahead thread is PostgreSQL only")
+def test_the_fetch_thread_commits_the_ledger_without_waiting_for_the_flush(drgreen_holder, settings):
+    """Its connection is its own for the walk: relaxed once, before the first fetch, and
+    every page's ledger row is still written."""
+    from integration.models import ApiCall
+
+    settings.DRGREEN_SYNC = {"RECONCILE_TAKE": 5, "RECONCILE_PREFETCH": True}
+    drgreen_holder.seed(strains=1, clients=3, orders=20, seed=9002)
+    statements: list[str] = []
+
+    def spy(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    def on_connect(sender, connection, **kwargs):
+        if (
+            threading.current_thread().name.startswith("reconcile-fetch")
+            and spy not in connection.execute_wrappers
+        ):
+            connection.execute_wrappers.append(spy)
+
+    before = ApiCall.objects.count()
+    connection_created.connect(on_connect)
+    try:
+        outcome = mirror_reconcile(resources=("orders",))
+    finally:
+        connection_created.disconnect(on_connect)
+    assert outcome.state == "succeeded", outcome.as_dict()
+    assert statements[0] == "SET synchronous_commit = off"
+    assert statements.count("SET synchronous_commit = off") == 1
+    # Every page was fetched and recorded (the first one on the walk's own thread).
+    assert ApiCall.objects.count() - before >= outcome.stats["orders"]["pages"]
