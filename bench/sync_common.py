@@ -104,3 +104,46 @@ def counting_statements() -> Iterator[StatementCounter]:
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far (Linux reports KiB)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_cpu_s(pid: int) -> float:
+    """utime + stime of a process from /proc, in seconds (0 when it cannot be read)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    # After the command, state is field 3 and utime/stime are fields 14/15.
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def postgres_cpu_s() -> float:
+    """CPU so far of the PostgreSQL backends connected to this connection's database (the
+    bench's own throwaway one: other suites on the same server are not counted), read from
+    /proc (Linux; 0 elsewhere). A backend that has exited is no longer counted, so take
+    both snapshots of a phase while its connections are open (the main one is)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        pids = [row[0] for row in cursor.fetchall()]
+    return sum(_proc_cpu_s(pid) for pid in pids)
+
+
+def cpu_snapshot(sandbox_pid: int | None) -> dict[str, float]:
+    """CPU seconds so far of this process, the sandbox and our PostgreSQL backends."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "self": usage.ru_utime + usage.ru_stime,
+        "sandbox": _proc_cpu_s(sandbox_pid) if sandbox_pid else 0.0,
+        "postgres": postgres_cpu_s(),
+    }
+
+
+def cpu_since(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {k: round(after[k] - before[k], 1) for k in before}

@@ -131,6 +131,11 @@ class SandboxProcess:
     def stderr(self) -> str:
         return "".join(self._stderr_lines)
 
+    @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs (benchmarks read its CPU time)."""
+        return self._proc.pid if self._proc is not None else None
+
     # -- addresses ----------------------------------------------------------------------------
 
     @property

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import TypeVar
 
@@ -28,6 +30,31 @@ def _is_retryable(exc: OperationalError) -> bool:
     return "database is locked" in str(exc)
 
 
+# Set (by the full reconcile) while page commits need not wait for the WAL flush.
+_relaxed_commits: contextvars.ContextVar[bool] = contextvars.ContextVar("relaxed_commits", default=False)
+
+
+@contextlib.contextmanager
+def relaxed_commits() -> Iterator[None]:
+    """Page transactions run inside this (in this thread and context) commit without
+    waiting for their WAL record to reach the disk (PostgreSQL's ``synchronous_commit =
+    off``, set per transaction, so nothing else on the connection is affected); the wait
+    was ~40-90 ms of every page's write on this disk.
+
+    Safe for a re-runnable writer such as the full reconcile: a crash of the database can
+    only drop the last moments of commits, whole and in order (the database stays
+    consistent), and the next run reads the same facts from Dr Green again. Not for a page
+    whose commit sets something off (an ``on_commit`` callback: the announcement of a new
+    ``StatusChange``, i.e. a customer notification): that one still waits for the flush, so
+    nothing is announced that a crash could take back and a later run record again.
+    """
+    token = _relaxed_commits.set(True)
+    try:
+        yield
+    finally:
+        _relaxed_commits.reset(token)
+
+
 def run_page(fn: Callable[[], T], *, attempts: int = 3) -> T:
     """Run one page's upsert in one transaction.
 
@@ -36,11 +63,20 @@ def run_page(fn: Callable[[], T], *, attempts: int = 3) -> T:
     idempotent, and on_commit callbacks of the aborted try are discarded with it. Inside a
     caller's transaction we cannot retry (its locks stay held), so the error propagates.
     """
-    tries = attempts if not connection.in_atomic_block else 1
+    owned = not connection.in_atomic_block
+    tries = attempts if owned else 1
+    # Only a transaction of our own: SET LOCAL would last the caller's whole transaction.
+    relaxed = owned and _relaxed_commits.get() and connection.vendor == "postgresql"
     for attempt in range(1, tries + 1):
         try:
             with transaction.atomic():
-                return fn()
+                result = fn()
+                # Decided at the end: the setting is read at COMMIT, and only now is it
+                # known whether the page left anything to run after it.
+                if relaxed and not connection.run_on_commit:
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET LOCAL synchronous_commit = off")
+                return result
         except OperationalError as exc:
             if attempt >= tries or not _is_retryable(exc):
                 raise

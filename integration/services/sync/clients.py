@@ -142,12 +142,15 @@ def clients_ensure(
     ones become stubs (``is_stub``, due for a fetch at once). No HTTP, constant queries.
     Returns each client's pk and (filled) shipping country, by Dr Green id."""
     merged: dict[uuid.UUID, ClientRef] = {}
+    is_blank = r.is_blank
     for ref in refs:
+        known = {k: v for k, v in ref.values.items() if not is_blank(v)}
         held = merged.get(ref.drgreen_id)
-        if held is None:  # not ``setdefault``: that built a ClientRef for every ref
-            held = merged[ref.drgreen_id] = ClientRef(drgreen_id=ref.drgreen_id)
-        held.values.update({k: v for k, v in ref.values.items() if not r.is_blank(v)})
-        held.shippings = ref.shippings or held.shippings
+        if held is None:  # the first ref of a client (most of them): its own copy as it is
+            merged[ref.drgreen_id] = ClientRef(ref.drgreen_id, known, ref.shippings or [])
+        else:
+            held.values.update(known)
+            held.shippings = ref.shippings or held.shippings
     if not merged:
         return {}, []
     # Only what a nested client can fill, plus the country the callers read.
@@ -175,8 +178,9 @@ def clients_ensure(
         if ref.drgreen_id in created_ids:
             continue
         held = held_rows[ref.drgreen_id]
-        # A nested client only fills blanks: it is never the client endpoint's word.
-        changed = r.blanks_filled(held.__getitem__, ref.values)
+        # A nested client only fills blanks: it is never the client endpoint's word. Its
+        # values are all non-blank (merged above), so only the held side is tested.
+        changed = {k: v for k, v in ref.values.items() if is_blank(held[k]) and held[k] != v}
         if changed:
             held.update(changed)
             # A bare instance is enough for the UPDATE: it writes only the changed fields.

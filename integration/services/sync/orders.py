@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -15,11 +16,12 @@ from integration.models import Order, OrderLine, Sale, Strain
 
 from . import rows as r
 from .atomic import announce_on_commit, run_page
+from .bulk_sql import Guarded
 from .clients import ClientRef, clients_ensure
 from .order_mapping import LineData, OrderData, map_order
 from .parsing import as_dict
 from .results import UpsertResult
-from .status import fingerprint, statuses_apply
+from .status import StatusPlan, fingerprint, statuses_apply
 from .tiers import TIER_TERMINAL, order_next_poll_at, order_poll_tier
 
 
@@ -97,6 +99,19 @@ def _sync_lines(pairs: list[tuple[Order, list[LineData]]]) -> None:
     OrderLine.objects.bulk_create(new_lines, ignore_conflicts=True)
 
 
+def _observed_guard(deferred: list[StatusPlan] | None) -> Guarded | None:
+    """The deferred "observed at" moves of ``statuses_apply``, as the page UPDATE's
+    compare-and-swap: only where (sequence, fingerprint) are still what the plan read."""
+    if not deferred:
+        return None
+    return Guarded(
+        field="status_observed_at",
+        match=("status_sequence", "status_fingerprint"),
+        when={p.order.pk: p.observed_at for p in deferred},
+        expected={p.order.pk: (p.expected_sequence, p.expected_fingerprint) for p in deferred},
+    )
+
+
 def _upsert_orders(
     datas: list[OrderData],
     *,
@@ -137,16 +152,20 @@ def _upsert_orders(
         existing = [(orders[oid], d) for oid, d in by_id.items() if oid not in created_ids]
 
         before = {o.pk: o.status_fingerprint for o, _ in existing}
+        # PostgreSQL: the rows whose statuses are only confirmed get their "observed at"
+        # moved in the page's own UPDATE below (guarded like the CAS), not in one of its own.
+        deferred: list[StatusPlan] | None = [] if connection.vendor == "postgresql" else None
+        detected_at = timezone.now()
         changes = statuses_apply(
             [(o, d.statuses) for o, d in existing],
             observed_at=observed_at,
             source=source,
-            detected_at=timezone.now(),
+            detected_at=detected_at,
+            deferred=deferred,
         )
-        result.status_change_ids = [c.pk for c in changes]
-        announce_on_commit((c.pk, c.order_id, source) for c in changes)
 
         writes = []
+        moved_pks: set[int] = set()
         for order, data in existing:
             stale = r.is_stale(order, observed_at)
             changed = r.apply_values(
@@ -160,6 +179,8 @@ def _upsert_orders(
             moved = changed or order.status_fingerprint != before[order.pk]
             result.updated += bool(moved)
             result.unchanged += not moved
+            if moved:
+                moved_pks.add(order.pk)
             changed += _schedule(order, data=data, observed_at=observed_at, stale=stale, rng=rng)
             if data.lines is not None and (
                 order.lines_synced_at is None or order.lines_synced_at < observed_at
@@ -167,9 +188,36 @@ def _upsert_orders(
                 order.lines_synced_at = observed_at
                 changed.append("lines_synced_at")
             writes.append((order, changed + r.stamp_seen(order, observed_at)))
+        guarded = _observed_guard(deferred)
         r.bulk_write(
-            Order, writes, monotonic_fields={"last_synced_at": {o.pk: observed_at for o, _ in writes}}
+            Order,
+            writes,
+            monotonic_fields={"last_synced_at": {o.pk: observed_at for o, _ in writes}},
+            guarded=guarded,
         )
+        if guarded is not None and guarded.lost:
+            # Another writer changed these orders' statuses between our read and our write:
+            # the ordinary compare-and-swap path re-reads and re-plans them (it may record
+            # a change), and their poll is re-planned from what they now hold.
+            lost = [(order, data) for order, data in existing if order.pk in guarded.lost]
+            changes += statuses_apply(
+                [(o, d.statuses) for o, d in lost],
+                observed_at=observed_at,
+                source=source,
+                detected_at=detected_at,
+            )
+            rewrites = []
+            for order, data in lost:
+                if order.status_fingerprint != before[order.pk] and order.pk not in moved_pks:
+                    result.updated += 1
+                    result.unchanged -= 1
+                stale = r.is_stale(order, observed_at)
+                rewrites.append(
+                    (order, _schedule(order, data=data, observed_at=observed_at, stale=stale, rng=rng))
+                )
+            r.bulk_write(Order, rewrites)
+        result.status_change_ids = [c.pk for c in changes]
+        announce_on_commit((c.pk, c.order_id, source) for c in changes)
 
         result.created = len(created)
         _sync_lines([(orders[oid], d.lines) for oid, d in by_id.items() if d.lines is not None])

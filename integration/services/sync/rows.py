@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -19,7 +19,7 @@ from django.db.models.base import ModelState
 from django.db.models.fields import return_None
 from django.db.models.functions import Coalesce, Greatest
 
-from .bulk_sql import ids_filter, values_insert, values_update
+from .bulk_sql import Guarded, ids_filter, values_insert, values_update
 from .parsing import logger
 
 # Order fields never part of a data diff: the status trio goes through the compare-and-swap
@@ -81,7 +81,26 @@ def prefetch(model: type[models.Model], ids: Iterable[uuid.UUID], **select) -> d
         qs = qs.select_related(*select["select_related"])
     if select.get("only"):
         qs = qs.only("drgreen_id", *select["only"])
-    return {obj.drgreen_id: obj for obj in qs}
+    if select or _init_listened(model) or model.from_db.__func__ is not models.Model.from_db.__func__:
+        return {obj.drgreen_id: obj for obj in qs}
+    return {obj.drgreen_id: obj for obj in _loaded(model, qs)}
+
+
+def _loaded(model: type[models.Model], qs) -> Iterator[models.Model]:
+    """``qs``'s rows as instances, as ``Model.from_db`` builds them, without
+    ``Model.__init__``'s per-field work (a page's 500 held orders spent more time there
+    than in the query): the converted values of every concrete field (``values_list``)
+    go straight into the instance's ``__dict__``, which is what ``__init__`` ends up with
+    for plain values, and the state says "loaded from ``qs.db``"."""
+    names = [f.attname for f in model._meta.concrete_fields]
+    alias = qs.db
+    for values in qs.values_list(*names):
+        obj = model.__new__(model)
+        state = obj._state = ModelState()
+        state.adding = False
+        state.db = alias
+        obj.__dict__.update(zip(names, values, strict=True))
+        yield obj
 
 
 def new_instance(model: type[models.Model], row: Row, *, source: str, observed_at: datetime, **extra):
@@ -247,19 +266,47 @@ def bulk_write(
     *,
     monotonic_fields=None,
     protected=frozenset(),
+    guarded: Guarded | None = None,
 ) -> int:
     """One UPDATE for every row that has something to write. ``monotonic_fields`` maps a
     field to the time each row should move it forward to (see ``monotonic``). Rows are
-    written in pk order so two workers lock overlapping rows in the same order."""
+    written in pk order so two workers lock overlapping rows in the same order.
+    ``guarded`` (PostgreSQL): one more field, written as a compare-and-swap in the same
+    statement (``bulk_sql.Guarded``); its rows are written even with nothing else to, its
+    instances then hold what was written, and ``guarded.lost`` says where it was not."""
     monotonic_fields = monotonic_fields or {}
-    todo = [(inst, names) for inst, names in writes if names]
+    wanted = guarded.when if guarded is not None else {}
+    todo = [(inst, names) for inst, names in writes if names or inst.pk in wanted]
     if not todo:
         return 0
     union = sorted({n for _, names in todo for n in names} - protected)
-    if not union:
+    if not union and not wanted:
         return 0
     todo.sort(key=lambda pair: pair[0].pk)
     objs = [inst for inst, _ in todo]
+    if values_update(model, objs, union, monotonic_fields, guarded):
+        if guarded is not None:
+            for inst in objs:
+                when = wanted.get(inst.pk)
+                if when is not None and inst.pk not in guarded.lost:
+                    held = getattr(inst, guarded.field)
+                    setattr(inst, guarded.field, max(held, when) if held else when)
+        # The statement moved each monotonic field forward itself; the instances now say
+        # what the row holds: the later of the two.
+        for name, when_by_pk in monotonic_fields.items():
+            if name not in union:
+                continue
+            for inst in objs:
+                when = when_by_pk.get(inst.pk)
+                held = getattr(inst, name)
+                if when is not None and (held is None or when > held):
+                    setattr(inst, name, when)
+        return len(objs)
+    if guarded is not None:
+        raise ValueError("a guarded page write needs PostgreSQL")
+    # Other backends: the ORM's bulk_update, with each monotonic field as an expression
+    # (built only here: a page's 500 expressions cost more than the statement that does
+    # without them).
     concrete: dict[int, dict[str, Any]] = {}
     for inst in objs:
         for name, when_by_pk in monotonic_fields.items():
@@ -267,12 +314,11 @@ def bulk_write(
                 held = getattr(inst, name)
                 when = when_by_pk.get(inst.pk) or held
                 if when is None:
-                    continue  # nothing to move forward to (SQLite's MAX() would give NULL)
+                    continue  # nothing to move forward to
                 concrete.setdefault(inst.pk, {})[name] = max(held, when) if held else when
                 setattr(inst, name, monotonic(name, when))
     try:
-        if not values_update(model, objs, union, monotonic_fields):
-            model._default_manager.bulk_update(objs, union)
+        model._default_manager.bulk_update(objs, union)
     finally:
         for inst in objs:
             for name, value in concrete.get(inst.pk, {}).items():

@@ -17,7 +17,6 @@ re-reads the order and re-plans against what the winner wrote, which usually mea
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -26,6 +25,7 @@ from django.db.models import Case, CharField, DateTimeField, F, IntegerField, Va
 
 from integration.models import STATUS_FIELDS, Order, StatusChange
 
+from .bulk_sql import page_json
 from .parsing import logger
 from .rows import monotonic
 
@@ -184,7 +184,7 @@ def _advance_observed(plans: list[StatusPlan]) -> set[int] | None:
         params: list = [
             observed,
             observed,
-            json.dumps(
+            page_json(
                 [
                     {"pk__": p.order.pk, "seq__": p.expected_sequence, "fp__": p.expected_fingerprint}
                     for p in plans
@@ -215,11 +215,17 @@ def statuses_apply(
     observed_at: datetime,
     source: str,
     detected_at: datetime,
+    deferred: list[StatusPlan] | None = None,
 ) -> list[StatusChange]:
     """Apply incoming statuses to orders (``pairs`` of order as read + incoming values) and
     return the ``StatusChange`` rows this call recorded. On success the instances carry
     the values now held; a lost race is re-planned from a fresh read, so the loser records
-    nothing twice and never raises."""
+    nothing twice and never raises.
+
+    ``deferred`` (a list): the plans that only move ``status_observed_at`` forward (most
+    of a sweep's page) are not written here but appended to it, for the caller to write
+    in its own page UPDATE as a compare-and-swap (``bulk_sql.Guarded``), one statement instead
+    of two for each such row; the caller passes the ones that lost back through here."""
     incoming_by_pk = {order.pk: incoming for order, incoming in pairs}
     orders = {order.pk: order for order, _ in pairs}
     recorded: list[StatusChange] = []
@@ -237,7 +243,10 @@ def statuses_apply(
         # forward and nothing else. One plain statement does that for the whole page (the
         # CASE-per-row CAS below costs seconds of ORM work for 500 rows).
         advancing = [p for p in plans if _advance_only(p)]
-        if advancing:
+        if advancing and deferred is not None and attempt == 1:
+            deferred.extend(advancing)
+            plans = [p for p in plans if not _advance_only(p)]
+        elif advancing:
             moved = _advance_observed(advancing)
             if moved is not None:
                 for p in advancing:

@@ -218,3 +218,57 @@ def test_the_fetch_ahead_thread_uses_one_connection_per_walk_and_closes_it(drgre
     assert outcome.stats["orders"]["pages"] >= 6
     assert len(opened) == 1
     assert opened[0].connection is None  # closed, not left to the garbage collector
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
+def test_reconcile_pages_commit_without_waiting_for_the_flush_unless_they_announce(drgreen_holder, settings):
+    """Each page transaction of the walk relaxes its own commit (services/sync/atomic.py);
+    a page that recorded a status change, whose commit announces it, does not."""
+    settings.DRGREEN_SYNC = {"RECONCILE_TAKE": 10, "RECONCILE_PREFETCH": False}
+    # Its own seed: a PostgreSQL-only test must not shift the seeds later tests get.
+    drgreen_holder.seed(strains=1, clients=3, orders=20, seed=9001)
+    relax = "SET LOCAL synchronous_commit = off"
+    with CaptureQueriesContext(connection) as first:
+        created = mirror_reconcile(resources=("orders",))
+    assert created.stats["orders"]["pages"] == 2
+    assert [q["sql"] for q in first.captured_queries].count(relax) == 2
+    target = Order.objects.filter(admin_approval="PENDING").first()
+    drgreen_holder.sandbox.approve_order(str(target.drgreen_id))
+    with CaptureQueriesContext(connection) as second:
+        moved = mirror_reconcile(resources=("orders",))
+    assert moved.stats["orders"]["pages"] == 2 and StatusChange.objects.count() == 1
+    assert [q["sql"] for q in second.captured_queries].count(relax) == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the fetch-ahead thread is PostgreSQL only")
+def test_the_fetch_thread_commits_the_ledger_without_waiting_for_the_flush(drgreen_holder, settings):
+    """Its connection is its own for the walk: relaxed once, before the first fetch, and
+    every page's ledger row is still written."""
+    from integration.models import ApiCall
+
+    settings.DRGREEN_SYNC = {"RECONCILE_TAKE": 5, "RECONCILE_PREFETCH": True}
+    drgreen_holder.seed(strains=1, clients=3, orders=20, seed=9002)
+    statements: list[str] = []
+
+    def spy(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    def on_connect(sender, connection, **kwargs):
+        if (
+            threading.current_thread().name.startswith("reconcile-fetch")
+            and spy not in connection.execute_wrappers
+        ):
+            connection.execute_wrappers.append(spy)
+
+    before = ApiCall.objects.count()
+    connection_created.connect(on_connect)
+    try:
+        outcome = mirror_reconcile(resources=("orders",))
+    finally:
+        connection_created.disconnect(on_connect)
+    assert outcome.state == "succeeded", outcome.as_dict()
+    assert statements[0] == "SET synchronous_commit = off"
+    assert statements.count("SET synchronous_commit = off") == 1
+    # Every page was fetched and recorded (the first one on the walk's own thread).
+    assert ApiCall.objects.count() - before >= outcome.stats["orders"]["pages"]

@@ -64,6 +64,26 @@ class TestCasLoser:
         assert second.fingerprint_before == "PENDING|VERIFIED|PENDING"
         assert second.fields_changed == [{"field": "payment_status", "before": "PENDING", "after": "PAID"}]
 
+    def test_a_loser_that_only_confirms_what_it_read_replans_from_a_fresh_read(self, monkeypatch, t0, later):
+        """B read the order before A recorded a change, and its (later) payload confirms
+        what B read: its "observed at" move loses the compare-and-swap (on PostgreSQL,
+        inside the page's own UPDATE), is re-planned from a fresh read, and records the
+        change back, once, while the rest of B's page write (the stamp) still lands."""
+        item = p.order_list_item()
+        orders_upsert_from_list(items=[item], observed_at=t0)
+        stale = {o.drgreen_id: o for o in Order.objects.all()}
+        orders_upsert_from_list(items=[dict(item, adminApproval="VERIFIED")], observed_at=later(5))
+        _replay_stale_read(monkeypatch, stale)
+        b = orders_upsert_from_list(items=[item], observed_at=later(6))
+        change = StatusChange.objects.get(pk__in=b.status_change_ids)
+        assert (change.sequence, change.fingerprint_before) == (2, "PENDING|VERIFIED|PENDING")
+        assert change.fingerprint_after == "PENDING|PENDING|PENDING"
+        order = Order.objects.get()
+        assert StatusChange.objects.count() == 2 and order.status_sequence == 2
+        assert order.status_observed_at == later(6) and order.last_synced_at == later(6)
+        # Counted as on every backend: the fingerprint ends where B's read had it.
+        assert (b.updated, b.unchanged) == (0, 1)
+
     def test_fill_in_racing_a_change_is_replanned(self, monkeypatch, t0, later):
         # B holds an order adopted from /recent (approval unknown); A fills approval in.
         recent = p.order_recent_item()

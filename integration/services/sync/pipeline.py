@@ -1,0 +1,268 @@
+"""The page pipeline of the full reconcile (``reconcile.py``): one list endpoint walked
+page by page, oldest first, with (on PostgreSQL) the next pages fetched and mapped on
+threads of their own while the current one is written, and the process tuned for the walk
+(the cyclic garbage collector paused, a short GIL switch interval).
+
+Three stages when prefetching: the fetch thread only fetches (HTTP, JSON), the map thread
+maps (the pure ``*_map_list`` half of an upsert), the calling thread writes. The fetch
+thread is never held up by the mapping or the write, so the next request is already
+waiting when Dr Green answers. No transaction is ever open across a fetch: each page is
+written in its own, after its fetch has returned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import gc
+import logging
+import sys
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from django.db import DatabaseError, connection
+
+from integration.drgreen import Page
+from integration.services.breaker import UPSTREAM_ERRORS
+
+from .config import sync_settings
+from .parsing import parse_uuid
+from .runs import RunContext
+from .tombstones import apply_maybe_dry
+
+logger = logging.getLogger("integration.sync")
+
+# The pure mapping half of an upsert: items → one mapped entry per item (None: unusable).
+Prepare = Callable[[list[dict]], list] | None
+
+
+@dataclass
+class WalkReport:
+    resource: str
+    pages: int = 0
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: int = 0
+    complete: bool = False
+    item_count: int | None = None
+    distinct: int = 0
+    tombstones: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "resource"}
+
+
+COLLECT_EVERY_PAGES = 20
+SWITCH_INTERVAL_S = 0.0005
+# Pages requested ahead of the one being written (when prefetching).
+PREFETCH_PAGES = 2
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """CPython's cyclic garbage collector, paused for the walk.
+
+    A page allocates some 10^5 container objects (decoded JSON, mapped rows, instances)
+    that live until the page is written: long enough to survive the young collections, so
+    they reach the oldest generation, and every few pages a full collection scanned the
+    whole heap, Django's own objects included: ~15% of the reconcile's wall time, for
+    nothing, since a page's objects form no cycles and reference counting frees them when
+    the page is done. So what exists before the walk is frozen (never scanned again until
+    unfrozen), automatic collection is off, and every ``COLLECT_EVERY_PAGES`` pages one
+    explicit collection (``_collect_cycles``) picks up whatever cycles did form (an
+    exception's traceback, say), scanning only what the run allocated. All restored after.
+    Process-wide, which is fine for the one reconcile a worker runs at a time (the lease).
+    """
+    global _paused
+    if _paused or not gc.isenabled():
+        yield  # nested, or someone else manages the collector: leave it alone
+        return
+    gc.disable()
+    gc.freeze()
+    _paused = True
+    interval = sys.getswitchinterval()
+    # The writing thread wants the GIL back the moment each statement returns, while the
+    # fetch and map threads run pure Python: with the default 5 ms switch interval it
+    # waited up to that long after each of a page's statements.
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
+        _paused = False
+        gc.unfreeze()
+        gc.enable()
+
+
+_paused = False
+
+
+def _collect_cycles() -> None:
+    if _paused:
+        gc.collect()
+
+
+def prepared(prepare: Prepare, items: list[dict]) -> tuple[list, Exception | None]:
+    """The page's items mapped (aligned with ``items``), or the exception mapping raised:
+    that is the page's failure, recorded where the page would be written, not the walk's."""
+    if prepare is None:
+        return items, None
+    try:
+        return prepare(items), None
+    except Exception as exc:  # noqa: BLE001 - re-raised at the page's write, see walk
+        return [None] * len(items), exc
+
+
+def walk(
+    ctx: RunContext,
+    resource: str,
+    fetch,
+    upsert,
+    *,
+    take: int,
+    dry_run: bool,
+    progress,
+    prepare: Prepare = None,
+) -> WalkReport:
+    """Stream one list endpoint, ascending, page by page (optionally fetching and mapping
+    ahead). ``upsert(mapped, observed_at)`` receives ``prepare(items)`` (or the items)."""
+    report = WalkReport(resource=resource)
+    conf = sync_settings()
+    prefetch = conf.reconcile_prefetch and connection.vendor == "postgresql" and not dry_run
+    previous_ids: list | None = None
+    # Ids of the previous page only: enough to drop the duplicates a shifted page repeats,
+    # without a set that grows with N.
+    previous_set: set = set()
+    distinct = 0
+    # A pipeline when prefetching: the fetch thread only fetches (HTTP, JSON), the map
+    # thread maps, the main thread writes. The fetch thread is never held up by the mapping
+    # or the write, so the next request is already waiting when Dr Green answers.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reconcile-fetch") if prefetch else None
+    mapper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reconcile-map") if prefetch else None
+    # One copied context for every fetch of the walk: it carries the correlation id and run
+    # id into the thread, and Django keeps the thread's connection in it (asgiref's Local is
+    # a context variable), so that connection lasts the walk instead of one per page.
+    fetch_context = contextvars.copy_context()
+    if pool is not None:
+        pool.submit(fetch_context.run, _relax_ledger_commits)  # runs before any fetch
+
+    def get(page_no: int) -> tuple[datetime, Page, Future]:
+        observed = ctx.now()
+        page = ctx.call(fetch, page=page_no, take=take, order_by="asc")
+        if mapper is not None:
+            # A copy of this thread's context (correlation id for the mapping's log lines);
+            # the mapping is pure, and Django refuses a connection used across threads.
+            run = contextvars.copy_context().run
+            return observed, page, mapper.submit(run, prepared, prepare, page.items)
+        mapped: Future = Future()
+        mapped.set_result(prepared(prepare, page.items))
+        return observed, page, mapped
+
+    ahead: deque[Future] = deque()  # fetches of the pages after this one, in order
+    page_no = 1
+    try:
+        while True:
+            try:
+                observed, page, mapping = ahead.popleft().result() if ahead else get(page_no)
+                mapped, map_error = mapping.result()
+            except UPSTREAM_ERRORS as exc:
+                report.errors += 1
+                ctx.errors += 1
+                ctx.stats[f"{resource}.upstream_error"] = f"{type(exc).__name__}: {exc}"[:300]
+                logger.warning("reconcile %s stopped on page %s: %s", resource, page_no, exc)
+                return report
+            ids = [item.get("id") for item in page.items]
+            if previous_ids is not None and ids == previous_ids:
+                logger.warning(
+                    "reconcile %s: page %s repeated page %s; stopping", resource, page_no, page_no - 1
+                )
+                report.complete = False
+                return report
+            more = bool(page.items) and page.meta.has_next
+            # Up to PREFETCH_PAGES requested ahead (beyond the next one only while the page
+            # count says there is such a page: no request past the end).
+            while more and pool is not None and len(ahead) < PREFETCH_PAGES:
+                wanted = page_no + len(ahead) + 1
+                if ahead and wanted > page.meta.page_count:
+                    break
+                ahead.append(pool.submit(fetch_context.run, get, wanted))
+            uuids = [parse_uuid(i) for i in ids]
+            fresh = [m for m, u in zip(mapped, uuids, strict=True) if u is None or u not in previous_set]
+            page_set = {u for u in uuids if u is not None}
+            distinct += len(page_set - previous_set)
+            previous_ids, previous_set = ids, page_set
+            report.item_count = page.meta.item_count
+            try:
+                if map_error is not None:
+                    raise map_error
+                result = apply_maybe_dry(partial(upsert, fresh, observed), dry_run=dry_run)
+            except Exception:  # noqa: BLE001 - one bad page must not stop the walk
+                report.errors += 1
+                ctx.errors += 1
+                ctx.stats[f"{resource}.page_errors"] += 1
+                logger.error("reconcile %s page %s failed:\n%s", resource, page_no, traceback.format_exc())
+                result = None
+            if result is not None:
+                report.pages += 1
+                report.rows += result.seen
+                report.created += result.created
+                report.updated += result.updated
+                report.unchanged += result.unchanged
+                ctx.page_done(result, key=resource)
+            else:
+                report.pages += 1
+                ctx.renew()
+            if ctx.pages % 20 == 0:
+                ctx.checkpoint()
+            if ctx.pages % COLLECT_EVERY_PAGES == 0:
+                _collect_cycles()
+            progress(
+                {"resource": resource, "page": page_no, "pages": page.meta.page_count, "rows": report.rows}
+            )
+            if not more:
+                report.complete = report.errors == 0
+                report.distinct = distinct
+                return report
+            page_no += 1
+    finally:
+        if pool is not None:
+            # The fetch thread writes the call ledger on a connection of its own, kept for
+            # the whole walk (a reconnect per page costs more than the ledger insert) and
+            # closed here, after any fetch still running: one worker, so tasks run in order.
+            for pending in ahead:
+                pending.cancel()  # a fetch not started yet is not wanted any more
+            pool.submit(fetch_context.run, _close_connection)
+            pool.shutdown(wait=True)
+        if mapper is not None:
+            mapper.shutdown(wait=True, cancel_futures=True)
+
+
+def _relax_ledger_commits() -> None:
+    """The fetch thread's connection (its own, for this walk only) commits the call
+    ledger's rows without waiting for the WAL flush. Each fetched page writes one
+    ``ApiCall`` row in autocommit, and its commit waited for the disk (~40-90 ms here)
+    before the thread could ask for the next page: a stall the fetch-only walk never has,
+    and the reconcile's slowest chain. The ledger is best-effort bookkeeping by design;
+    a crash of the database can only lose the walk's last ledger rows. Session-wide, but
+    the session is this thread's and ends with the walk (``_close_connection``)."""
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = off")
+    except DatabaseError:  # the walk goes on with ordinary commits (and reports the rest)
+        logger.warning("reconcile: could not relax the ledger's commits", exc_info=True)
+
+
+def _close_connection() -> None:
+    # Resolved in the calling thread and context (``connection.close`` evaluated in the
+    # main thread would be the main thread's connection).
+    connection.close()
