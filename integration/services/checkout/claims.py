@@ -142,13 +142,13 @@ def placement_record(
 
     The common outcome (our success, the attempt still owning the placement, the claimed
     instance with its client given) is written by :func:`_record_placed` in one
-    transaction. Otherwise the mirrored
-    order is committed first, in its own transaction: inserting it checks its client
-    foreign key at commit (Django's constraints are deferred), which locks the client row,
-    and a transaction that did so after locking the placement would take the two locks in
-    the wrong order against a concurrent submit (client, then placement). The ledger rows
-    the attempt's calls left behind (``ledger_deferred``) go with the outcome: on PostgreSQL
-    each commit waits for the disk, and the customer waits for these.
+    transaction. Otherwise the mirrored order is committed first, in its own transaction:
+    inserting it checks its client foreign key at commit (Django's constraints are
+    deferred), which locks the client row, and a transaction that did so after locking the
+    placement would take the two locks in the wrong order against a concurrent submit
+    (client, then placement). The ledger rows the attempt's calls left behind
+    (``ledger_deferred``) go with the outcome: on PostgreSQL each commit waits for the
+    disk, and the customer waits for these.
     """
     if outcome.kind == PLACED and claimed is not None:
         placement = _record_placed(placement=claimed, number=number, outcome=outcome)
