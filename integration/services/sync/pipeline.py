@@ -17,6 +17,7 @@ import contextvars
 import gc
 import logging
 import sys
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -55,9 +56,16 @@ class WalkReport:
     item_count: int | None = None
     distinct: int = 0
     tombstones: dict[str, int] = field(default_factory=dict)
+    # Where the writing thread's time went (seconds): waiting for the next fetched and
+    # mapped page, and writing pages. Which one dominates says which stage is the
+    # bottleneck (the sandbox or Dr Green, or our write and the database).
+    wait_s: float = 0.0
+    write_s: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "resource"}
+        return {
+            k: round(v, 3) if isinstance(v, float) else v for k, v in self.__dict__.items() if k != "resource"
+        }
 
 
 COLLECT_EVERY_PAGES = 20
@@ -171,8 +179,10 @@ def walk(
     try:
         while True:
             try:
+                waited = time.perf_counter()
                 observed, page, mapping = ahead.popleft().result() if ahead else get(page_no)
                 mapped, map_error = mapping.result()
+                report.wait_s += time.perf_counter() - waited
             except UPSTREAM_ERRORS as exc:
                 report.errors += 1
                 ctx.errors += 1
@@ -203,7 +213,9 @@ def walk(
             try:
                 if map_error is not None:
                     raise map_error
+                writing = time.perf_counter()
                 result = apply_maybe_dry(partial(upsert, fresh, observed), dry_run=dry_run)
+                report.write_s += time.perf_counter() - writing
             except Exception:  # noqa: BLE001 - one bad page must not stop the walk
                 report.errors += 1
                 ctx.errors += 1
