@@ -19,7 +19,9 @@ The phases run one after the other, so a host that speeds up or slows down betwe
 after the reconcile, and the ratio's denominator (``fetch_only_s``) is their mean; both
 are reported (``fetch_only_before_s``, ``fetch_only_after_s``), and the gap between them
 says how far the host drifted. ``cpu_s`` splits each phase's CPU seconds between this
-process, the sandbox and PostgreSQL (on two cores they compete for the same CPUs).
+process, the sandbox and PostgreSQL (on two cores they compete for the same CPUs);
+``chain_s`` says where the writing thread's time went: waiting for fetched pages (the
+fetch side is the bottleneck) or writing them (our write and the database are).
 
 The last line of output is one JSON object with ``orders``, ``clients``, ``wall_s``,
 ``fetch_only_s``, ``ratio``, ``queries_per_page``, ``peak_rss_mb`` (and more).
@@ -63,6 +65,16 @@ def _fetch_only(api_url: str, keys: dict, *, take: int, countries: list[str]) ->
                 break
             page_no += 1
     return time.perf_counter() - started, pages
+
+
+def _chain(outcome) -> dict[str, float]:
+    """The writing thread's time, summed over the resources: waiting for fetched and mapped
+    pages vs writing them (see ``WalkReport``)."""
+    reports = [outcome.stats.get(name, {}) for name in ("clients", "orders", "sales", "strains")]
+    return {
+        "wait": round(sum(r.get("wait_s", 0.0) for r in reports), 1),
+        "write": round(sum(r.get("write_s", 0.0) for r in reports), 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                 "prefetch": not args.no_prefetch,
                 "database": db.split(":", 1)[0],
             }
+            result["chain_s"] = _chain(outcome)
             wall2 = None
             if args.second_run:
                 with counting_statements() as counter2:
@@ -155,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
                     wall2 = time.perf_counter() - t
                 cpu["second_run_end"] = cpu_snapshot(sb.pid)
                 result["second_run_queries_per_page"] = round(counter2.count / max(again.pages, 1), 2)
+                result["second_run_chain_s"] = _chain(again)
             fetch_after_s, pages_after = _fetch_only(sb.api_url, keys, take=args.take, countries=COUNTRIES)
             print(f"fetch-only again: {pages_after} pages in {fetch_after_s:.1f} s", flush=True)
             cpu["fetch_after_end"] = cpu_snapshot(sb.pid)

@@ -272,3 +272,30 @@ def test_the_fetch_thread_commits_the_ledger_without_waiting_for_the_flush(drgre
     assert statements.count("SET synchronous_commit = off") == 1
     # Every page was fetched and recorded (the first one on the walk's own thread).
     assert ApiCall.objects.count() - before >= outcome.stats["orders"]["pages"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the writer threads are PostgreSQL only")
+def test_pages_are_written_two_at_a_time_and_accounted_in_page_order(drgreen_holder, settings):
+    """Two writer threads, a connection each for the whole walk (closed after it); the
+    walk's books (progress, counts) still follow the pages in order."""
+    settings.DRGREEN_SYNC = {"RECONCILE_TAKE": 5, "RECONCILE_PREFETCH": True}
+    drgreen_holder.seed(strains=1, clients=3, orders=30, seed=9003)
+    opened = []
+
+    def on_connect(sender, connection, **kwargs):
+        if threading.current_thread().name.startswith("reconcile-write"):
+            opened.append(connection)
+
+    pages: list[int] = []
+    connection_created.connect(on_connect)
+    try:
+        outcome = mirror_reconcile(
+            resources=("orders",), progress=lambda e: None if e.get("done") else pages.append(e["page"])
+        )
+    finally:
+        connection_created.disconnect(on_connect)
+    assert outcome.state == "succeeded", outcome.as_dict()
+    assert outcome.stats["orders"]["rows"] == Order.objects.count() == 30
+    assert pages == list(range(1, outcome.stats["orders"]["pages"] + 1)) and len(pages) >= 6
+    assert len(opened) == 2
+    assert all(c.connection is None for c in opened)  # closed, not left to the collector
