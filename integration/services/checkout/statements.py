@@ -41,14 +41,15 @@ _CLIENT_FOR_CHECKS = (  # noqa: S608
     ' WHERE s.client_id = c.id ORDER BY s."position", s.id LIMIT 1)'
     " FROM integration_client c WHERE c.id = %s"
 ).format(columns=", ".join(f"c.{Client._meta.get_field(a).column}" for a in _CLIENT_FIELDS))
-_STRAIN_ROWS = (  # noqa: S608
-    "SELECT {columns} FROM integration_strain s LEFT JOIN integration_strainavailability a"
-    " ON a.strain_id = s.id AND a.country_code = %s WHERE s.drgreen_id IN ({{ids}})"
-).format(columns=", ".join([*(f"s.{n}" for n in _STRAIN_FIELDS), *(f"a.{n}" for n in _AVAILABILITY_FIELDS)]))
-_STRAIN_ROWS_ANY_COUNTRY = (  # noqa: S608
-    "SELECT {columns}, a.country_code FROM integration_strain s"
-    " LEFT JOIN integration_strainavailability a ON a.strain_id = s.id WHERE s.drgreen_id IN ({{ids}})"
-).format(columns=", ".join([*(f"s.{n}" for n in _STRAIN_FIELDS), *(f"a.{n}" for n in _AVAILABILITY_FIELDS)]))
+_STRAIN_COLUMNS = ", ".join([*(f"s.{n}" for n in _STRAIN_FIELDS), *(f"a.{n}" for n in _AVAILABILITY_FIELDS)])
+_STRAIN_ROWS = (
+    f"SELECT {_STRAIN_COLUMNS} FROM integration_strain s LEFT JOIN integration_strainavailability a"  # noqa: S608
+    " ON a.strain_id = s.id AND a.country_code = %s WHERE s.drgreen_id IN ({ids})"
+)
+_STRAIN_ROWS_ANY_COUNTRY = (
+    f"SELECT {_STRAIN_COLUMNS}, a.country_code FROM integration_strain s"  # noqa: S608
+    " LEFT JOIN integration_strainavailability a ON a.strain_id = s.id WHERE s.drgreen_id IN ({ids})"
+)
 _CLIENT_LOCK = "SELECT 1 FROM integration_client WHERE id = %s FOR UPDATE"
 # The claim: the new placement moves to ``submitting`` unless another placement of its
 # client is in flight (the client row is locked, so nothing can start meanwhile).
@@ -215,12 +216,13 @@ def placement_placed(
     attempt ``number`` still owns it (``submitting`` with that attempt count): the owner
     check and the write in one UPDATE. A ``rowcount`` of 0: it does not, nothing written."""
     when = sql.prep(OrderPlacement, "placed_at", now)
-    order_id = sql.prep(OrderPlacement, "order_drgreen_id", order_drgreen_id)
+    # The same uuid twice: to find the mirrored order, and as the placement's own column.
+    order_id = sql.prep(Order, "drgreen_id", order_drgreen_id)
     return b.execute(
         _PLACEMENT_PLACED,
         [
             PlacementState.PLACED.value,
-            sql.prep(Order, "drgreen_id", order_drgreen_id),
+            order_id,
             order_id,
             when,
             when,
