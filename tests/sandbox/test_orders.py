@@ -135,7 +135,13 @@ def test_list_filters_and_sorting(world: World, sb: SandboxProcess) -> None:
     assert ids([("clientIds", f'["{a["id"]}"]')]) == [o1["id"], o3["id"]]
     assert ids([("clientId", b["id"])]) == [o1["id"], o2["id"], o3["id"]]  # not a filter: stripped
     sb.approve_order(o3["id"])
-    sb.approve_order(o1["id"])
+    # Both approvals could land in the same millisecond (verifiedAt's precision), and a tie
+    # sorts by insertion; a second apart, the order by verifiedAt is the only one possible.
+    sb.advance_clock(1)
+    try:
+        sb.approve_order(o1["id"])
+    finally:
+        sb.advance_clock(-1)
     assert ids([("adminApproval", "VERIFIED")]) == [o3["id"], o1["id"]]  # by verifiedAt
     assert ids([("status", "PENDING"), ("paymentStatus", "PAID")]) == []
     verified = world.api.get("/dapp/orders", [("adminApproval", "VERIFIED")]).data["orders"][0]
