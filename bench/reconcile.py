@@ -74,6 +74,8 @@ def _chain(outcome) -> dict[str, float]:
     return {
         "wait": round(sum(r.get("wait_s", 0.0) for r in reports), 1),
         "write": round(sum(r.get("write_s", 0.0) for r in reports), 1),
+        "fetch": round(sum(r.get("fetch_s", 0.0) for r in reports), 1),
+        "walks": round(sum(r.get("walk_s", 0.0) for r in reports), 1),
     }
 
 

@@ -65,6 +65,10 @@ class WalkReport:
     # Dr Green, or our write and the database).
     wait_s: float = 0.0
     write_s: float = 0.0
+    # The fetching itself (requests, JSON, the call ledger), summed over the pages, and the
+    # walk's wall time: a fetch time well under the walk's says the fetching sat idle.
+    fetch_s: float = 0.0
+    walk_s: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -170,7 +174,12 @@ def walk(
 
     def get(page_no: int) -> tuple[datetime, Page, Future]:
         observed = ctx.now()
-        page = ctx.call(fetch, page=page_no, take=take, order_by="asc")
+        started = time.perf_counter()
+        try:
+            page = ctx.call(fetch, page=page_no, take=take, order_by="asc")
+        finally:
+            # One fetch at a time (one fetch thread, or the walking thread itself).
+            report.fetch_s += time.perf_counter() - started
         if mapper is not None:
             # A copy of this thread's context (correlation id for the mapping's log lines);
             # the mapping is pure, and Django refuses a connection used across threads.
@@ -238,6 +247,7 @@ def walk(
 
     ahead: deque[Future] = deque()  # fetches of the pages after this one, in order
     page_no = 1
+    walk_started = time.perf_counter()
     try:
         while True:
             try:
@@ -296,6 +306,7 @@ def walk(
                 return report
             page_no += 1
     finally:
+        report.walk_s = time.perf_counter() - walk_started
         if pool is not None:
             # The fetch thread writes the call ledger on a connection of its own, kept for
             # the whole walk (a reconnect per page costs more than the ledger insert) and

@@ -48,6 +48,9 @@ class Reply:
     )
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    # Send only this many bytes of the body (its full Content-Length announced), then close:
+    # a connection that dies mid-body.
+    truncate: int | None = None
 
 
 class Drop:
@@ -71,6 +74,7 @@ class ScriptedServer:
         self.script: deque[Action] = deque()
         self.default: Action = Reply()
         self.received: list[Received] = []
+        self.connections = 0  # TCP connections accepted
         self._lock = threading.Lock()
         server = self
 
@@ -79,6 +83,11 @@ class ScriptedServer:
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
                 return
+
+            def setup(self) -> None:
+                super().setup()
+                with server._lock:
+                    server.connections += 1
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -118,6 +127,12 @@ class ScriptedServer:
                     for key, value in action.headers.items():
                         self.send_header(key, value)
                     self.end_headers()
+                    if action.truncate is not None:
+                        self.wfile.write(data[: action.truncate])
+                        self.wfile.flush()
+                        self.close_connection = True
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                        return
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (read timeout tests)

@@ -133,6 +133,35 @@ def test_get_dropped_connection_is_retried(server, key_pair):
     assert rec.records[0].error == "TransportError"
 
 
+def test_a_get_cut_off_mid_body_is_retried(server, key_pair):
+    rec = Recorder()
+    server.script.extend([Reply(200, SUMMARY_OK.body, truncate=20), SUMMARY_OK])
+    client = make_client(server, key_pair, rec)
+    assert client.order_summary()["summary"]["VERIFIED"] == 2
+    assert server.count() == 2
+    assert rec.records[0].error == "TransportError" and rec.records[0].status is None
+    assert rec.records[0].maybe_delivered is True  # the server answered: it had the request
+
+
+def test_a_post_cut_off_mid_body_is_maybe_delivered_and_not_retried(server, key_pair):
+    server.script.extend([Reply(201, CREATED.body, truncate=10), CREATED])
+    with pytest.raises(TransportError) as info:
+        make_client(server, key_pair).create_order("client-1")
+    assert info.value.maybe_delivered is True
+    assert server.count("POST") == 1
+
+
+def test_a_body_larger_than_one_read_arrives_whole(server, key_pair):
+    # ~2 MB, so the body takes many reads; and the connection goes back to the pool
+    # afterwards (the next call reuses it: one TCP connection in all).
+    names = [f"strain-{i:07d}-" + "x" * 40 for i in range(40_000)]
+    server.script.append(Reply(200, envelope({"names": names})))
+    client = make_client(server, key_pair)
+    assert client.request("GET", "/dapp/big")["data"]["names"] == names
+    client.order_summary()
+    assert server.connections == 1
+
+
 def test_connection_refused_is_not_delivered(key_pair):
     rec = Recorder()
     client = make_client(
