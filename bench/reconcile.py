@@ -20,8 +20,11 @@ after the reconcile, and the ratio's denominator (``fetch_only_s``) is their mea
 are reported (``fetch_only_before_s``, ``fetch_only_after_s``), and the gap between them
 says how far the host drifted. ``cpu_s`` splits each phase's CPU seconds between this
 process, the sandbox and PostgreSQL (on two cores they compete for the same CPUs);
-``chain_s`` says where the writing thread's time went: waiting for fetched pages (the
-fetch side is the bottleneck) or writing them (our write and the database are).
+``chain_s`` says where the walking thread's time went: waiting for fetched pages (the
+fetch side is the bottleneck) or for their writes (our write and the database are), and
+how long the fetching itself took against the walks' wall time (near equal: the fetching
+never sat idle, so the walk is as fast as its fetches; those run slower than in
+fetch-only when the sandbox, PostgreSQL and our threads compete for the same cores).
 
 The last line of output is one JSON object with ``orders``, ``clients``, ``wall_s``,
 ``fetch_only_s``, ``ratio``, ``queries_per_page``, ``peak_rss_mb`` (and more).
