@@ -56,23 +56,30 @@ def map_client_values(item: dict) -> dict[str, Any]:
             values[name] = parse_str(item[key], max_length=max_length) or ""
     if "email" in item:
         values["email"] = (parse_str(item["email"], max_length=254) or "").lower()
-    approval = parse_status(item.get("adminApproval"))
-    if approval:
-        values["admin_approval"] = approval
+    # Each parser only for a key that is there: a client nested in an order or a sale
+    # (twice per item of a reconcile page) carries a few of these keys, not all of them;
+    # an absent key parses to "unknown" anyway.
+    if "adminApproval" in item:
+        approval = parse_status(item["adminApproval"])
+        if approval:
+            values["admin_approval"] = approval
     for key, name in (("isKYCVerified", "is_kyc_verified"), ("isActive", "is_active")):
-        flag = parse_bool(item.get(key), field=key)
-        if flag is not None:
-            values[name] = flag
+        if key in item:
+            flag = parse_bool(item[key], field=key)
+            if flag is not None:
+                values[name] = flag
     for key, name in (("verifiedAt", "verified_at"), ("rejectedAt", "rejected_at")):
         if key in item:
             values[name] = parse_when(item[key], field=key)
     for key, name in (("createdAt", "created_at"), ("updatedAt", "updated_at")):
-        when = parse_when(item.get(key), field=key)
-        if when is not None:
-            values[name] = when
-    cart_id = parse_uuid(first_dict(item.get("clientCart")).get("id"), field="clientCart.id")
-    if cart_id is not None:
-        values["cart_id"] = cart_id
+        if key in item:
+            when = parse_when(item[key], field=key)
+            if when is not None:
+                values[name] = when
+    if "clientCart" in item:
+        cart_id = parse_uuid(first_dict(item["clientCart"]).get("id"), field="clientCart.id")
+        if cart_id is not None:
+            values["cart_id"] = cart_id
     shipping = _primary_shipping(item)
     # Each parsed once (a page maps a client per order, sale and client item).
     country = parse_str(shipping.get("country"), max_length=128)
@@ -142,9 +149,9 @@ def clients_ensure(
     ones become stubs (``is_stub``, due for a fetch at once). No HTTP, constant queries.
     Returns each client's pk and (filled) shipping country, by Dr Green id."""
     merged: dict[uuid.UUID, ClientRef] = {}
-    is_blank = r.is_blank
     for ref in refs:
-        known = {k: v for k, v in ref.values.items() if not is_blank(v)}
+        # ``r.is_blank`` written out: a call per value was most of this loop.
+        known = {k: v for k, v in ref.values.items() if not (v is None or v == "" or v == {} or v == [])}
         held = merged.get(ref.drgreen_id)
         if held is None:  # the first ref of a client (most of them): its own copy as it is
             merged[ref.drgreen_id] = ClientRef(ref.drgreen_id, known, ref.shippings or [])
@@ -180,7 +187,7 @@ def clients_ensure(
         held = held_rows[ref.drgreen_id]
         # A nested client only fills blanks: it is never the client endpoint's word. Its
         # values are all non-blank (merged above), so only the held side is tested.
-        changed = {k: v for k, v in ref.values.items() if is_blank(held[k]) and held[k] != v}
+        changed = {k: v for k, v in ref.values.items() if r.is_blank(held[k]) and held[k] != v}
         if changed:
             held.update(changed)
             # A bare instance is enough for the UPDATE: it writes only the changed fields.
