@@ -51,7 +51,10 @@ class Order(MirroredModel):
     client = models.ForeignKey(
         Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders", db_index=False
     )
-    client_drgreen_id = models.UUIDField(null=True, blank=True, db_index=True)
+    # Not indexed: nothing looks orders up by it (the client FK is set when the order is
+    # written, a stub if need be, and every client filter goes through it), and a random
+    # uuid b-tree was one of the costliest of the order's indexes on every insert.
+    client_drgreen_id = models.UUIDField(null=True, blank=True)
 
     order_status = models.CharField(max_length=32, blank=True)
     admin_approval = models.CharField(max_length=32, blank=True)
