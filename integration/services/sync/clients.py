@@ -149,9 +149,9 @@ def clients_ensure(
     ones become stubs (``is_stub``, due for a fetch at once). No HTTP, constant queries.
     Returns each client's pk and (filled) shipping country, by Dr Green id."""
     merged: dict[uuid.UUID, ClientRef] = {}
+    is_blank = r.is_blank
     for ref in refs:
-        # ``r.is_blank`` written out: a call per value was most of this loop.
-        known = {k: v for k, v in ref.values.items() if not (v is None or v == "" or v == {} or v == [])}
+        known = {k: v for k, v in ref.values.items() if not is_blank(v)}
         held = merged.get(ref.drgreen_id)
         if held is None:  # the first ref of a client (most of them): its own copy as it is
             merged[ref.drgreen_id] = ClientRef(ref.drgreen_id, known, ref.shippings or [])
@@ -187,7 +187,7 @@ def clients_ensure(
         held = held_rows[ref.drgreen_id]
         # A nested client only fills blanks: it is never the client endpoint's word. Its
         # values are all non-blank (merged above), so only the held side is tested.
-        changed = {k: v for k, v in ref.values.items() if r.is_blank(held[k]) and held[k] != v}
+        changed = {k: v for k, v in ref.values.items() if is_blank(held[k]) and held[k] != v}
         if changed:
             held.update(changed)
             # A bare instance is enough for the UPDATE: it writes only the changed fields.
