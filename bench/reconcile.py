@@ -74,12 +74,8 @@ def _chain(outcome) -> dict[str, float]:
     """The writing thread's time, summed over the resources: waiting for fetched and mapped
     pages vs writing them (see ``WalkReport``)."""
     reports = [outcome.stats.get(name, {}) for name in ("clients", "orders", "sales", "strains")]
-    return {
-        "wait": round(sum(r.get("wait_s", 0.0) for r in reports), 1),
-        "write": round(sum(r.get("write_s", 0.0) for r in reports), 1),
-        "fetch": round(sum(r.get("fetch_s", 0.0) for r in reports), 1),
-        "walks": round(sum(r.get("walk_s", 0.0) for r in reports), 1),
-    }
+    keys = {"wait": "wait_s", "write": "write_s", "fetch": "fetch_s", "walks": "walk_s"}
+    return {out: round(sum(r.get(key, 0.0) for r in reports), 1) for out, key in keys.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

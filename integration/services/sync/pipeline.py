@@ -70,6 +70,26 @@ class WalkReport:
     fetch_s: float = 0.0
     walk_s: float = 0.0
 
+    # The counters and times that add up across walks (``add``); the rest describes one walk.
+    SUMMED = (
+        "pages",
+        "rows",
+        "created",
+        "updated",
+        "unchanged",
+        "errors",
+        "wait_s",
+        "write_s",
+        "fetch_s",
+        "walk_s",
+    )
+
+    def add(self, other: WalkReport) -> None:
+        """Add ``other``'s counters and times to this report (one resource walked in parts)."""
+        for name in self.SUMMED:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.complete = self.complete and other.complete
+
     def as_dict(self) -> dict[str, Any]:
         return {
             k: round(v, 3) if isinstance(v, float) else v for k, v in self.__dict__.items() if k != "resource"

@@ -154,20 +154,7 @@ def _strains(ctx: RunContext, *, take: int, dry_run: bool, progress: Progress) -
             return strains_upsert_from_list(items=items, country_code=country, observed_at=observed_at)
 
         report = walk(ctx, f"strains:{code}", fetch, upsert, take=take, dry_run=dry_run, progress=progress)
-        for name in (
-            "pages",
-            "rows",
-            "created",
-            "updated",
-            "unchanged",
-            "errors",
-            "wait_s",
-            "write_s",
-            "fetch_s",
-            "walk_s",
-        ):
-            setattr(total, name, getattr(total, name) + getattr(report, name))
-        total.complete = total.complete and report.complete
+        total.add(report)
     if total.complete:
         total.tombstones = tombstone_unseen(ctx, "strains", walk_started=started, dry_run=dry_run)
         total.errors += total.tombstones.get("errors", 0)
