@@ -74,9 +74,11 @@ def reject_client(app: App, params: dict[str, str], body: dict[str, Any], query:
     with app.store.tx() as conn:
         _client(app, params["client_id"])
         now = app.clock.now_iso()
+        # ``rejectClients`` / ``updateClientStatus``: approval, note and time only; ``isActive``
+        # keeps its value, so a client rejected after approval stays active and an order is
+        # refused at the approval gate (409 ``Approval is REJECTED by admin``).
         conn.execute(
-            "UPDATE clients SET admin_approval = 'REJECTED', is_active = 0, rejection_note = ?,"
-            " rejected_at = ?,"
+            "UPDATE clients SET admin_approval = 'REJECTED', rejection_note = ?, rejected_at = ?,"
             " updated_at = ? WHERE id = ?",
             (body.get("rejectionNote", "Rejected by the sandbox admin"), now, now, params["client_id"]),
         )

@@ -23,6 +23,7 @@ from sandbox.countries import is_alpha3
 from sandbox.errors import HttpError, UnhandledError
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
+INVALID_DATE: Any = type("InvalidDate", (), {"__repr__": lambda self: "Invalid Date"})()
 
 
 @dataclass(frozen=True)
@@ -212,11 +213,12 @@ _DATE_FORMATS = (
 
 
 def js_to_date(v: Any) -> Any:
-    """``new Date(value)`` for the formats clients use; ``None`` stands for Invalid Date."""
+    """``new Date(value)`` for the formats clients use; :data:`INVALID_DATE` stands for
+    Invalid Date, which ``@IsOptional`` does not skip (it is neither null nor undefined)."""
     if v is MISSING or v is None:
         return v
     if not isinstance(v, str):
-        return None
+        return INVALID_DATE
     s = v.strip()
     for pattern, order in _DATE_FORMATS:
         m = pattern.fullmatch(s)
@@ -226,11 +228,11 @@ def js_to_date(v: Any) -> Any:
             try:
                 return datetime(y, mo, d, tzinfo=UTC)
             except ValueError:
-                return None
+                return INVALID_DATE
     try:
         dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
     except ValueError:
-        return None
+        return INVALID_DATE
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
@@ -344,13 +346,16 @@ def json_array_field(name: str, extra: Sequence[Rule] = ()) -> Field:
     )
 
 
-def search_fields() -> list[Field]:
+def search_fields(*, search_by_optional: bool = True) -> list[Field]:
+    """``search`` + ``searchBy`` (``@ValidateIf(o => o.search)``). Clients and orders also mark
+    ``searchBy`` ``@IsOptional`` (a search without it is silently ignored); the sales DTO does
+    not, so there a ``search`` without ``searchBy`` is a 400."""
     return [
         Field("search", [r_string()], optional=True),
         Field(
             "searchBy",
             [r_enum(["clientName"]), r_string()],
-            optional=True,
+            optional=search_by_optional,
             when=lambda o: bool(o.get("search")),
         ),
     ]

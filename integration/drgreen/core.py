@@ -16,6 +16,7 @@ from .errors import AuthError, DrGreenError, NotFound, ResponseFormatError, erro
 from .jsjson import js_stringify
 from .keys import load_secret_key
 from .pagination import Page, iterate
+from .routes import match_route
 from .signing import QueryPairs, build_query, canonical_string, sign
 from .transport import CallRecord, RawResponse, Transport
 
@@ -33,12 +34,16 @@ _PARAMS = "params"  # sign {"orderId": "..."}: the backend source's rule
 _EMPTY = "empty"  # sign {}: what the vendor docs claim
 
 
-def _resolve_path(path: str, path_params: PathParams | None) -> tuple[str, str, list[tuple[str, str]]]:
+def _resolve_path(
+    method: str, path: str, path_params: PathParams | None
+) -> tuple[str, str, list[tuple[str, str]]]:
     """Return ``(route, concrete_path, ordered_path_params)``.
 
     A path with ``{name}`` placeholders is a route template: the values are filled in
     (percent-encoded; Express decodes them back) and their route order is the signing order.
-    A concrete path keeps ``path_params`` in the order given, for signing only.
+    A concrete path of a known dapp route (:mod:`.routes`) gets that route's parameters,
+    decoded from the path as Express does, so it signs exactly like the template form. Any
+    other concrete path keeps ``path_params`` in the order given, for signing only.
     """
     values: dict[str, str] = {}
     if path_params is not None:
@@ -46,6 +51,9 @@ def _resolve_path(path: str, path_params: PathParams | None) -> tuple[str, str, 
         values = {str(k): str(v) for k, v in items}
     names = _PLACEHOLDER.findall(path)
     if not names:
+        known = match_route(method, path) if path_params is None else None
+        if known is not None:
+            return known[0], path, known[1]
         return path, path, list(values.items())
     missing = [name for name in names if name not in values]
     if missing:
@@ -187,12 +195,13 @@ class BaseClient:
         """Send a signed request and return the decoded envelope ``{success, statusCode, message, data}``.
 
         ``path`` is relative to the base URL, either concrete or a route template such as
-        ``/dapp/orders/{orderId}`` filled from ``path_params``. ``params`` become the query
+        ``/dapp/orders/{orderId}`` filled from ``path_params``; a concrete path of a known dapp
+        route is signed with that route's parameters, like its template form. ``params`` become the query
         (``None`` values dropped; booleans, numbers and JSON-array filters converted), ``json``
         the body, sent as exactly the JavaScript-compatible JSON string that is signed.
         """
         method = method.upper()
-        route, concrete, ordered_path_params = _resolve_path(path, path_params)
+        route, concrete, ordered_path_params = _resolve_path(method, path, path_params)
         query = build_query(params)
         body_text = None if json is None else js_stringify(json)
         if method == "GET":

@@ -11,6 +11,7 @@ source and the docs and source disagree on their bodies.
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime
 from decimal import Decimal
 
@@ -79,20 +80,51 @@ def sales_outcomes(
     }
 
 
-def sales_client_refresh(*, client: Client, take: int = 50) -> int:
+def sale_search_term(client: Client) -> str | None:
+    """What ``GET /dapp/sales?searchBy=clientName`` can find this client by.
+
+    The backend matches ``search`` against the client's first or last name only (``contains``,
+    case-insensitive, the whole term; ``sale.service.ts`` ``getAllSales``), never the email, so
+    the email (what the client and order lists also match) finds nothing. The last name is
+    usually the narrower term; the first name stands in when there is none."""
+    for name in (client.last_name, client.first_name):
+        name = (name or "").strip()
+        if name:
+            return name
+    return None
+
+
+def sales_client_refresh(
+    *,
+    client: Client,
+    take: int = 50,
+    order_drgreen_id: uuid.UUID | str | None = None,
+    max_pages: int = 4,
+) -> int:
     """Re-read one client's sales (newest first) through the sync path; returns how many.
 
-    ``GET /dapp/sales`` has no client filter, only ``search`` over names and email (with
-    ``searchBy=clientName``), so the page is narrowed by email and then by client id.
+    ``GET /dapp/sales`` has no client filter: the pages of a search by the client's name
+    (:func:`sale_search_term`) are read, newest first, and only the sales whose client id is
+    this client's are kept (a name is not unique). The walk stops after ``max_pages`` pages,
+    at the last page, or as soon as the sale linked to ``order_drgreen_id`` was seen. A client
+    without a name at all is looked for in the holder's newest sales, unfiltered.
     """
-    try:
-        page = drgreen_client().list_sales(
-            search=client.email or client.last_name, order_by="desc", take=take
-        )
-    except DrGreenError as exc:
-        raise UpstreamError(f"Dr Green's sales could not be read ({exc.message}).") from exc
+    term = sale_search_term(client)
     wanted = str(client.drgreen_id)
-    items = [s for s in page.items if str((s.get("client") or {}).get("id", s.get("clientId"))) == wanted]
+    wanted_order = str(order_drgreen_id) if order_drgreen_id is not None else None
+    api = drgreen_client()
+    items: list[dict] = []
+    for page_no in range(1, max_pages + 1):
+        try:
+            page = api.list_sales(search=term, order_by="desc", take=take, page=page_no)
+        except DrGreenError as exc:
+            raise UpstreamError(f"Dr Green's sales could not be read ({exc.message}).") from exc
+        mine = [s for s in page.items if str((s.get("client") or {}).get("id", s.get("clientId"))) == wanted]
+        items += mine
+        if wanted_order is not None and any(str(s.get("orderId")) == wanted_order for s in mine):
+            break
+        if not page.meta.has_next or not page.items:
+            break
     if items:
         sales_upsert_from_list(items=items)
     return len(items)

@@ -1,9 +1,11 @@
 """``/dapp/sales`` (facts §6.3): the automated LEADS → ONGOING → CLOSED pipeline plus manual edits.
 
-The source leaves ``POST``/``PATCH /dapp/sales`` without a guard; the sandbox guards
-them like every other route (a correctly signing client is unaffected) and accepts
-both the source body (``nftId``/``clientId``/``orderId``) and the docs' one
-(``clientId``/``stage``/``orderId?``), and the id in the query (source) or body (docs).
+As in ``src/sale/sale.controller.ts``: ``POST``/``PATCH /dapp/sales`` have no guard (any
+caller, no signature, no holder scope), ``POST`` validates ``createSaleDto`` (``nftId``,
+``clientId`` and ``orderId`` all required UUIDs; a sale always starts in ``LEADS``), and
+``PATCH`` reads the id from the query only (``SaleIdDto``); an id in the body is stripped.
+The list's ``search`` matches the client's first or last name only (``getAllSales``),
+never the email, and needs ``searchBy`` (no ``@IsOptional`` on it in ``getAllSaleDto``).
 """
 
 # SQL here is assembled only from fixed fragments; every value is a bound parameter.
@@ -15,8 +17,8 @@ import sqlite3
 from typing import Any
 
 from sandbox.app import Ctx, RouteTable
-from sandbox.errors import HttpError, UnhandledError
-from sandbox.routes.common import b, client_name_filter, paging, sort_dir
+from sandbox.errors import UnhandledError
+from sandbox.routes.common import b, paging, sort_dir
 from sandbox.store import new_id
 from sandbox.validation import (
     PAGINATION,
@@ -26,42 +28,45 @@ from sandbox.validation import (
     r_string,
     r_uuid,
     search_fields,
-    uuid_param,
     validate,
 )
 
 routes = RouteTable()
 STAGES = ["LEADS", "ONGOING", "CLOSED"]
 
+# ``getAllSaleDto``: own fields first (search, searchBy, stage), then ``PaginationDto``.
 LIST_SALES: list[Field] = [
+    *search_fields(search_by_optional=False),
     Field("stage", [r_enum(STAGES)], optional=True),
-    *search_fields(),
     *PAGINATION,
 ]
+# ``createSaleDto``: decorators ``@IsNotEmpty @IsString @IsUUID`` report bottom-up.
+_REQUIRED_UUID = [r_uuid(), r_string(), r_not_empty()]
 CREATE_SALE: list[Field] = [
     Field("description", [r_string()], optional=True),
-    Field("nftId", [r_uuid()], optional=True),
-    Field("clientId", [r_uuid(), r_not_empty()]),
-    Field("orderId", [r_uuid()], optional=True),
-    Field("stage", [r_enum(STAGES)], optional=True),
+    Field("nftId", _REQUIRED_UUID),
+    Field("clientId", _REQUIRED_UUID),
+    Field("orderId", _REQUIRED_UUID),
 ]
+SALE_ID: list[Field] = [Field("id", _REQUIRED_UUID)]
+# ``updateSaleDto``: ``@IsString @IsOptional @IsEnum`` on stage.
 UPDATE_SALE: list[Field] = [
-    Field("id", [r_uuid()], optional=True),
-    Field("stage", [r_enum(STAGES)], optional=True),
+    Field("stage", [r_enum(STAGES), r_string()], optional=True),
     Field("description", [r_string()], optional=True),
 ]
 
 
 def sale_row_json(row: sqlite3.Row) -> dict[str, Any]:
+    """The Prisma ``Sale`` row, keys in schema order (``prisma/schema.prisma``)."""
     return {
         "id": row["id"],
         "stage": row["stage"],
         "description": row["description"],
-        "orderId": row["order_id"],
-        "clientId": row["client_id"],
-        "nftId": row["nft_id"],
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
+        "nftId": row["nft_id"],
+        "clientId": row["client_id"],
+        "orderId": row["order_id"],
     }
 
 
@@ -74,9 +79,9 @@ def list_sales(ctx: Ctx) -> Any:
         where += " AND s.stage = ?"
         args.append(q["stage"])
     if q.get("search") and q.get("searchBy") == "clientName":
-        clause, extra = client_name_filter(q["search"])
-        where += " AND " + clause
-        args += extra
+        # ``getAllSales``: first OR last name contains the whole term; no email, no word split.
+        where += " AND (instr(lower(c.first_name), lower(?)) > 0 OR instr(lower(c.last_name), lower(?)) > 0)"
+        args += [q["search"], q["search"]]
     base = f"FROM sales s JOIN clients c ON c.id = s.client_id WHERE {where}"
     count = ctx.store.count(f"SELECT COUNT(*) {base}", args)
     take, skip = paging(q)
@@ -123,41 +128,47 @@ def summary(ctx: Ctx) -> Any:
     return {"summary": {**counts, "totalCount": clients}, "count": clients}
 
 
-@routes.post("/dapp/sales")
+@routes.post("/dapp/sales", auth=False)
 def create(ctx: Ctx) -> Any:
+    """``SaleService.create``: a plain insert; any missing nft/client/order is Prisma's P2003,
+    answered 500 ``key not found`` (``MESSAGES.ERROR.NFT.NOT_FOUND``), a second sale for one
+    order (``orderId @unique``) 500 ``failed while creating sale``."""
     body = validate(CREATE_SALE, ctx.body)
-    client = ctx.store.one("SELECT * FROM clients WHERE id = ?", (body["clientId"],))
-    if client is None:
-        raise UnhandledError("failed while creating sale")
-    if body.get("orderId") and ctx.store.one("SELECT 1 FROM sales WHERE order_id = ?", (body["orderId"],)):
+    store = ctx.store
+    if (
+        store.one("SELECT 1 FROM holders WHERE nft_id = ?", (body["nftId"],)) is None
+        or store.one("SELECT 1 FROM clients WHERE id = ?", (body["clientId"],)) is None
+        or store.one("SELECT 1 FROM orders WHERE id = ?", (body["orderId"],)) is None
+    ):
+        raise UnhandledError("key not found")
+    if store.one("SELECT 1 FROM sales WHERE order_id = ?", (body["orderId"],)):
         raise UnhandledError("failed while creating sale")
     now = ctx.now()
     sale_id = new_id()
-    ctx.store.conn.execute(
+    store.conn.execute(
         "INSERT INTO sales (id, nft_id, client_id, order_id, stage, description, created_at, updated_at)"
         " VALUES (?,?,?,?,?,?,?,?)",
         (
             sale_id,
-            body.get("nftId") or ctx.nft_id,
+            body["nftId"],
             body["clientId"],
-            body.get("orderId"),
-            body.get("stage") or "LEADS",
+            body["orderId"],
+            "LEADS",
             body.get("description"),
             now,
             now,
         ),
     )
-    return sale_row_json(ctx.store.one("SELECT * FROM sales WHERE id = ?", (sale_id,)))  # type: ignore[arg-type]
+    return sale_row_json(store.one("SELECT * FROM sales WHERE id = ?", (sale_id,)))  # type: ignore[arg-type]
 
 
-@routes.patch("/dapp/sales")
+@routes.patch("/dapp/sales", auth=False)
 def update(ctx: Ctx) -> Any:
+    """``updateSaleById``: the id comes from the query (``SaleIdDto``, validated before the
+    body); the update is by id alone (no holder scope); unknown id → 500 ``sale not found``."""
+    sale_id = validate(SALE_ID, ctx.query)["id"]
     body = validate(UPDATE_SALE, ctx.body)
-    sale_id = ctx.query.get("id") or body.get("id")
-    if not isinstance(sale_id, str):
-        raise HttpError(400, ["id must be a UUID"])
-    uuid_param("id", sale_id)
-    row = ctx.store.one("SELECT * FROM sales WHERE id = ? AND nft_id = ?", (sale_id, ctx.nft_id))
+    row = ctx.store.one("SELECT * FROM sales WHERE id = ?", (sale_id,))
     if row is None:
         raise UnhandledError("sale not found")
     sets, args = ["updated_at = ?"], [ctx.now()]

@@ -42,7 +42,6 @@ LIST_STRAINS: list[Field] = [
     Field("planetNames", [], optional=True, transform=_json_or_none),
     *PAGINATION,
 ]
-DETAIL_QUERY: list[Field] = [Field("countryCode", [r_string(), r_alpha3()], optional=True)]
 
 
 def _prices(row: sqlite3.Row) -> list[dict[str, Any]]:
@@ -153,18 +152,35 @@ def list_strains(ctx: Ctx) -> Any:
     return {"strains": strains, "paginationCount": count}
 
 
+def _detail_country(value: Any) -> str | None:
+    """``@Query("countryCode") countryCode: string``: a bare parameter, not a DTO, so the
+    ValidationPipe checks nothing (an alpha-2 or unknown code simply matches no location);
+    a repeated parameter is an array, turned into a string by ``String(value)``."""
+    if isinstance(value, list):
+        value = ",".join(str(v) for v in value)
+    return value if isinstance(value, str) and value else None
+
+
 @routes.get("/dapp/strains/:strainId")
 def detail(ctx: Ctx) -> Any:
-    q = validate(DETAIL_QUERY, ctx.query)
+    """``getStrainById``: with ``countryCode`` the ``strainLocations`` are narrowed to that
+    country (``where: {location: {countryCode}}``), so a strain not stocked there has none and
+    its top-level flags and stock become ``false``/``false``/``0``."""
+    code = _detail_country(ctx.query.get("countryCode"))
     row = ctx.store.one("SELECT * FROM strains WHERE id = ?", (ctx.params["strainId"],))
     if row is None:
         raise UnhandledError("strain not found")
     locs = ctx.store.all(
         "SELECT sl.*, l.id AS lid, l.country, l.country_code FROM strain_locations sl"
-        " JOIN locations l ON l.id = sl.location_id WHERE sl.strain_id = ? ORDER BY sl.rowid",
-        (row["id"],),
+        " JOIN locations l ON l.id = sl.location_id WHERE sl.strain_id = ?"
+        + (" AND l.country_code = ?" if code else "")
+        + " ORDER BY sl.rowid",
+        (row["id"], code) if code else (row["id"],),
     )
     item = strain_json(row)
+    # The detail's select has the external ``strainId`` (never set here) and no ``effects``.
+    del item["effects"]
+    item["strainId"] = None
     item["strainLocations"] = [
         {
             "location": {"id": loc["lid"], "country": loc["country"], "countryCode": loc["country_code"]},
@@ -179,9 +195,8 @@ def detail(ctx: Ctx) -> Any:
         if row["planet"]
         else []
     )
-    code = q.get("countryCode")
     if code:
-        match = next((loc for loc in locs if loc["country_code"] == code), None)
+        match = locs[0] if locs else None
         item["isAvailable"] = b(match["is_available"]) if match else False
         item["isActive"] = b(match["is_active"]) if match else False
         item["stockQuantity"] = match["stock_quantity"] if match else 0

@@ -53,8 +53,7 @@ def test_sales_summary_counts_clients_and_patch_by_query_id(world: World) -> Non
         body={"stage": "CLOSED", "description": "won", "orderId": "x"},
     )
     assert r.status == 200 and r.data["stage"] == "CLOSED" and r.data["description"] == "won"
-    created = world.api.post("/dapp/sales", {"clientId": client["id"], "stage": "LEADS"})
-    assert created.status == 201 and created.data["stage"] == "LEADS" and created.data["orderId"] is None
+    assert r.data["orderId"] == sale["orderId"]  # the body's orderId is stripped
 
 
 def test_revenue_and_commission_summaries(world: World, sb: SandboxProcess) -> None:
@@ -92,7 +91,7 @@ def test_strain_detail_with_country_overrides(world: World, sb: SandboxProcess) 
     sb.set_stock(sid, countryCode="PRT", stockQuantity=0, isActive=False, isAvailable=False)
     d = world.api.get(f"/dapp/strains/{sid}", [("countryCode", "PRT")]).data
     assert (d["isAvailable"], d["isActive"], d["stockQuantity"]) == (False, False, 0)
-    assert {loc["location"]["countryCode"] for loc in d["strainLocations"]} >= {"GBR", "PRT"}
+    assert [loc["location"]["countryCode"] for loc in d["strainLocations"]] == ["PRT"]  # narrowed
     assert d["imageUrl"].startswith("https://prod-profiles-backend.s3.amazonaws.com/")
     listed = world.api.get("/dapp/strains", [("countryCode", "PRT")]).data["strains"]
     assert sid not in {s["id"] for s in listed}

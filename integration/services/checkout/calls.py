@@ -239,11 +239,12 @@ def client_orders_newest(*, client: Client, take: int) -> list[dict[str, Any]]:
 
 
 def sale_link(*, placement: OrderPlacement, client: Client) -> None:
-    """Mirror the client's newest sales so the one Dr Green linked to the new order points at
-    it locally. Best effort: the sales sweep does the same later."""
+    """Mirror the client's sales until the one Dr Green linked to the new order is seen, so it
+    points at the order locally (found by the client's name, confirmed by client id: see
+    :func:`sales_client_refresh`). Best effort: the sales sweep does the same later."""
     try:
         with correlation_scope(str(placement.correlation_id)):
-            sales_client_refresh(client=client, take=10)
+            sales_client_refresh(client=client, order_drgreen_id=placement.order_drgreen_id)
     except Exception:  # noqa: BLE001 - a sale refresh must never undo a placed order
         logger.warning(
             "checkout %s: sale link failed; the sales sweep will catch up",

@@ -3,6 +3,7 @@ write path that stays off unless a deployment turns it on."""
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from integration.services.checkout import order_place
 from integration.services.drgreen_api import drgreen_client
 from integration.services.errors import ServiceError
 from integration.services.sales import (
+    sale_search_term,
     sale_stage_set,
     sales_client_refresh,
     sales_lost,
@@ -19,6 +21,7 @@ from integration.services.sales import (
     sales_won,
 )
 from integration.services.sync import orders_upsert_from_list, sales_upsert_from_list
+from tests.integration.observability import people
 from tests.integration.services.checkout import sandbox_fixtures as fx
 
 holder = fx.holder
@@ -98,3 +101,46 @@ def test_stages_are_read_only_unless_the_deployment_allows_writes(seeded, settin
     assert list(sales_lost(client=client)) == [sale]
     remote = next(s for s in drgreen_client().iter_sales() if s["id"] == str(sale.drgreen_id))
     assert remote["stage"] == "CLOSED"
+
+
+def _namesake(holder, first: str, last: str = "Samesby"):
+    """A ready-to-order client sharing a last name with the others (unique email and phone)."""
+    body = people.create_client_body(
+        firstName=first, lastName=last, contactNumber=str(7_000_000_000 + secrets.randbelow(10**9))
+    )
+    cid = drgreen_client().create_client(body)["id"]
+    holder.sandbox.approve_client(cid)
+    holder.sandbox.kyc_pass(cid)
+    return holder.mirror_client(cid)
+
+
+def test_the_post_checkout_lookup_finds_the_sale_by_name_and_keeps_only_this_clients(seeded):
+    """Dr Green's sales search matches first/last names only (never the email): the lookup
+    searches by name, walks the pages newest first and keeps the client's own sales."""
+    namesakes = [_namesake(seeded, f"Namesake{i}") for i in range(3)]
+    placed = [
+        order_place(client=c, idempotency_key=f"n-{i}", lines=[(seeded.strain_ids[0], 1)], execute="inline")
+        for i, c in enumerate(namesakes)
+    ]
+    for client, placement in zip(namesakes, placed, strict=True):
+        sale = Sale.objects.get(order_drgreen_id=placement.order_drgreen_id)  # linked at checkout
+        assert sale.client == client and sale.stage == "ONGOING"
+
+    Sale.objects.all().delete()
+    before = seeded.request_count("GET /api/v1/dapp/sales")
+    first = namesakes[0]  # its sale is the oldest: the last of three one-item pages
+    assert sales_client_refresh(client=first, take=1, order_drgreen_id=placed[0].order_drgreen_id) == 1
+    assert seeded.request_count("GET /api/v1/dapp/sales") - before == 3
+    mirrored = [(s.client, s.order_drgreen_id) for s in Sale.objects.all()]
+    assert mirrored == [(first, placed[0].order_drgreen_id)]
+
+    Sale.objects.all().delete()
+    assert sales_client_refresh(client=first, take=1, max_pages=2) == 0  # bounded walk
+    assert not Sale.objects.exists()
+
+
+def test_a_client_without_a_last_name_is_found_by_first_name(seeded):
+    client = _namesake(seeded, "Solitaire", last="")
+    assert sale_search_term(client) == "Solitaire"
+    assert sales_client_refresh(client=client) == 1
+    assert Sale.objects.get(client=client).stage == "LEADS"

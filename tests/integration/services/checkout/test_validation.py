@@ -4,15 +4,25 @@ A refused checkout leaves nothing behind and makes no Dr Green write."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from decimal import Decimal
 
 import pytest
 
-from integration.models import Client, OrderPlacement, PlacementState, ShippingAddress, Strain
+from integration.models import (
+    Client,
+    OrderPlacement,
+    PlacementState,
+    ShippingAddress,
+    Strain,
+    StrainAvailability,
+)
 from integration.services.checkout import order_place
 from integration.services.checkout.validation import client_for_checks, shipping_country
+from integration.services.drgreen_api import drgreen_client
 from integration.services.errors import ServiceError
+from tests.integration.observability import people
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -117,3 +127,44 @@ def test_stock_is_checked_in_the_first_shipping_rows_country():
     checked = client_for_checks(client.pk)
     assert shipping_country(checked) == "GBR" == client.primary_shipping_country_code
     assert "raw" in checked.get_deferred_fields()
+
+
+def test_a_client_rejected_after_approval_stays_active_and_is_refused_at_the_approval_gate(seeded):
+    """Dr Green's rejection leaves ``isActive`` true (``rejectClients``), so the order POST is
+    refused 409 ``Approval is REJECTED by admin``, and the mirror refuses the same way after."""
+    cid = seeded.verified_client_ids()[0]
+    client = seeded.mirror_client(cid)
+    seeded.sandbox.reject_client(cid, "Prescription expired")
+    placement = order_place(
+        client=client, idempotency_key="rejected", lines=[(seeded.strain_ids[0], 1)], execute="inline"
+    )
+    assert placement.state == PlacementState.REJECTED
+    assert placement.rejection_code == "client_not_verified"
+    assert "Approval is REJECTED by admin" in placement.rejection_message
+    client = seeded.mirror_client(cid)
+    assert (client.admin_approval, client.is_active, client.is_kyc_verified) == ("REJECTED", True, True)
+    err = _refused(client, [(seeded.strain_ids[0], 1)], "client_not_verified")
+    assert err.details == {"admin_approval": "REJECTED"}
+
+
+def test_a_strain_without_a_location_in_the_country_is_recorded_and_refused(seeded):
+    """The strain list for DEU leaves out a strain stocked only in GBR; its detail with
+    ``?countryCode=DEU`` has no ``strainLocations`` at all (``getStrainById`` narrows them)
+    and false/false/0 on top, which the mirror keeps as DEU's availability row."""
+    body = people.create_client_body(contactNumber=str(7_000_000_000 + secrets.randbelow(10**9)))
+    body["shipping"] = {**body["shipping"], "country": "Germany", "countryCode": "DEU"}
+    cid = drgreen_client().create_client(body)["id"]
+    seeded.sandbox.approve_client(cid)
+    seeded.sandbox.kyc_pass(cid)
+    client = seeded.mirror_client(cid)
+    strain_id = seeded.strain_ids[0]
+    detail = drgreen_client().get_strain(strain_id, country_code="DEU")
+    assert detail["strainLocations"] == [] and detail["stockQuantity"] == 0
+
+    err = _refused(client, [(strain_id, 1)], "strain_unavailable")
+    assert err.details == {"strain_id": strain_id, "country_code": "DEU"}
+    deu = StrainAvailability.objects.get(strain__drgreen_id=strain_id, country_code="DEU")
+    assert (deu.is_active, deu.is_available, deu.stock_quantity) == (False, False, 0)
+    # Only DEU was read: the GBR location no longer rides along in a DEU detail.
+    rows = StrainAvailability.objects.filter(strain__drgreen_id=strain_id)
+    assert list(rows.values_list("country_code", flat=True)) == ["DEU"]
