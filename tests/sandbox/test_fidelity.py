@@ -154,3 +154,14 @@ def test_sales_writes_have_no_guard_and_validate_their_dto(world: World, sb: San
         "id", "stage", "description", "createdAt", "updatedAt", "nftId", "clientId", "orderId"
     ]  # fmt: skip
     assert (r.json()["data"]["stage"], r.json()["data"]["orderId"]) == ("CLOSED", order["id"])
+
+
+def test_order_summary_counts_by_admin_approval(world: World, sb: SandboxProcess) -> None:
+    """``OrderService`` summary: counts per ``adminApproval`` (all three keys) + ``totalCount``."""
+    client = world.client()
+    first = world.order(client, [(world.strain_ids[0], 1)])
+    world.order(client, [(world.strain_ids[0], 1)])
+    sb.approve_order(first["id"])
+    assert world.api.get("/dapp/orders/summary").data == {
+        "summary": {"PENDING": 1, "VERIFIED": 1, "REJECTED": 0, "totalCount": 2}
+    }
