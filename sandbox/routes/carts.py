@@ -67,25 +67,25 @@ def add(ctx: Ctx) -> Any:
                 400,
                 f"Strain {item['strainId']} is not available in sufficient quantity in your region ({code})",
             )
+    # ``CartsRepository.addToCart``: in one transaction, the request's items then the cart's
+    # rows are merged by strain, ADDING quantities (a retried add doubles them), and the cart
+    # is rewritten (deleteMany + createMany): every row is new, request strains first, all
+    # stamped now; the message counts the rows written.
+    merged: dict[str, float] = {}
+    existing = store.all(
+        "SELECT strain_id, quantity FROM cart_items WHERE cart_id = ? ORDER BY rowid", (cart_id,)
+    )
+    for sid, qty in [(i["strainId"], i["quantity"]) for i in body["items"]] + [
+        (r["strain_id"], r["quantity"]) for r in existing
+    ]:
+        merged[sid] = merged[sid] + qty if sid in merged else qty
     now = ctx.now()
-    existing = {
-        r["strain_id"]: r for r in store.all("SELECT * FROM cart_items WHERE cart_id = ?", (cart_id,))
-    }
-    for item in body["items"]:
-        sid = item["strainId"]
-        if sid in existing:
-            # Merge by ADDING: a retried add doubles the quantity, exactly like production.
-            qty = existing[sid]["quantity"] + item["quantity"]
-            store.conn.execute("UPDATE cart_items SET quantity = ? WHERE id = ?", (qty, existing[sid]["id"]))
-            existing[sid] = store.one("SELECT * FROM cart_items WHERE id = ?", (existing[sid]["id"],))
-        else:
-            item_id = new_id()
-            store.conn.execute(
-                "INSERT INTO cart_items (id, cart_id, strain_id, quantity, created_at) VALUES (?,?,?,?,?)",
-                (item_id, cart_id, sid, item["quantity"], now),
-            )
-            existing[sid] = store.one("SELECT * FROM cart_items WHERE id = ?", (item_id,))
-    count = store.scalar("SELECT COUNT(*) FROM cart_items WHERE cart_id = ?", (cart_id,))
+    store.conn.execute("DELETE FROM cart_items WHERE cart_id = ?", (cart_id,))
+    store.conn.executemany(
+        "INSERT INTO cart_items (id, cart_id, strain_id, quantity, created_at) VALUES (?,?,?,?,?)",
+        [(new_id(), cart_id, sid, qty, now) for sid, qty in merged.items()],
+    )
+    count = len(merged)
     return {"message": f"{count} items added to the cart"}
 
 

@@ -165,3 +165,24 @@ def test_order_summary_counts_by_admin_approval(world: World, sb: SandboxProcess
     assert world.api.get("/dapp/orders/summary").data == {
         "summary": {"PENDING": 1, "VERIFIED": 1, "REJECTED": 0, "totalCount": 2}
     }
+
+
+def test_cart_add_rewrites_the_cart_request_strains_first(world: World, sb: SandboxProcess) -> None:
+    """``CartsRepository.addToCart``: request items + cart rows merged by strain (quantities
+    added), then ``deleteMany`` + ``createMany``: every row new and stamped now, request first."""
+    client = world.client()
+    s1, s2 = world.strain_ids[:2]
+    assert world.add_to_cart(client, [(s1, 2)]).body["message"] == "1 items added to the cart"
+    sb.advance_clock(3600)
+    try:
+        r = world.add_to_cart(client, [(s2, 1), (s1, 3)])
+    finally:
+        sb.advance_clock(-3600)
+    assert (r.status, r.body["message"]) == (201, "2 items added to the cart")
+    items = sb.cart(client["id"])["items"]
+    assert [(i["strainId"], i["quantity"]) for i in items] == [(s2, 1), (s1, 5)]
+    assert len({i["createdAt"] for i in items}) == 1  # the old row was rewritten too
+    order = world.api.post("/dapp/orders", {"clientId": client["id"]}).data
+    lines = sb.orders(client["id"])[0]["lines"]
+    assert [(ln["strainId"], ln["quantity"]) for ln in lines] == [(s2, 1), (s1, 5)]
+    assert order["totalAmount"] > 0

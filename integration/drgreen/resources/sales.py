@@ -23,7 +23,8 @@ class SalesMixin(BaseClient):
         stage: str | None = None,
         search: str | None = None,
     ) -> Page:
-        """``GET /dapp/sales`` (``stage`` LEADS/ONGOING/CLOSED)."""
+        """``GET /dapp/sales`` (``stage`` LEADS/ONGOING/CLOSED). ``search`` matches the client's
+        first or last name only, never the email (``sale.service.ts`` ``getAllSales``)."""
         params: list[tuple[str, Any]] = [
             ("page", page),
             ("take", take),
@@ -42,14 +43,16 @@ class SalesMixin(BaseClient):
         return self._get_dict("/dapp/sales/summary")
 
     def create_sale(self, payload: Mapping[str, Any]) -> dict[str, Any]:
-        """``POST /dapp/sales`` (payload passed through; source and docs disagree on its fields)."""
+        """``POST /dapp/sales`` (payload passed through). The backend has no guard on it and
+        requires ``nftId``, ``clientId`` and ``orderId`` (``createSaleDto``); the docs differ."""
         return self._write_dict("POST", "/dapp/sales", json=dict(payload))
 
     def update_sale(self, sale_id: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         """``PATCH /dapp/sales?id=<uuid>`` with ``{stage?, description?}``.
 
-        The backend reads the id from the query; the docs put it in the body. We send both: the
-        server strips unknown body fields after verifying the signature over the body as sent.
+        The backend reads the id from the query only (an id only in the body is a 400); the
+        docs put it in the body. We send both: the backend strips the body's ``id``. The route
+        has no guard in the backend; the request is signed anyway.
         """
         body = {"id": str(sale_id), **{k: v for k, v in payload.items() if k != "id"}}
         return self._write_dict("PATCH", "/dapp/sales", json=body, params=[("id", str(sale_id))])
