@@ -108,13 +108,18 @@ def list_strains(ctx: Ctx) -> Any:
         where.append("(" + " OR ".join("(s.thc >= ? AND s.thc <= ?)" for _ in ranges) + ")")
         for lo, hi in ranges:
             args += [lo, hi]
-    for key, col in (("feelings", "feelings"), ("helpsWith", "helps_with"), ("planetNames", "planet")):
+    for key, col in (("feelings", "feelings"), ("helpsWith", "helps_with")):
         values = q.get(key)
         if isinstance(values, list) and values:
             where.append(
                 "(" + " OR ".join(f"instr(lower(coalesce(s.{col}, '')), lower(?)) > 0" for _ in values) + ")"
             )
             args += [str(v) for v in values]
+    planets = q.get("planetNames")
+    if isinstance(planets, list) and planets:
+        # ``planetDetail.name in planetNames`` (insensitive): whole names, not fragments.
+        where.append(f"lower(coalesce(s.planet, '')) IN ({', '.join('lower(?)' for _ in planets)})")
+        args += [str(v) for v in planets]
     clause = " AND ".join(where)
     count = ctx.store.count(f"SELECT COUNT(*) FROM strains s WHERE {clause}", args)
     direction = sort_dir(q)

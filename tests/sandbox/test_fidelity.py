@@ -7,6 +7,7 @@ query validation.
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import requests
@@ -186,3 +187,18 @@ def test_cart_add_rewrites_the_cart_request_strains_first(world: World, sb: Sand
     lines = sb.orders(client["id"])[0]["lines"]
     assert [(ln["strainId"], ln["quantity"]) for ln in lines] == [(s2, 1), (s1, 5)]
     assert order["totalAmount"] > 0
+
+
+def test_strain_list_planet_names_match_whole_names(world: World) -> None:
+    """``getAllStrains``: ``planets.some.planetDetail.name in planetNames`` (insensitive), not
+    a fragment match like ``feelings``/``helpsWith``."""
+    sid = world.strain_ids[0]
+    planet = world.api.detail(f"/dapp/strains/{sid}", strainId=sid).data["planets"][0]["planetDetail"]["name"]
+
+    def listed(names: list[str]) -> set[str]:
+        r = world.api.get("/dapp/strains", [("planetNames", json.dumps(names)), ("take", "50")])
+        assert r.status == 200, r.body
+        return {s["id"] for s in r.data["strains"]}
+
+    assert sid in listed([planet.upper()])
+    assert sid not in listed([planet[:-1]])
