@@ -8,7 +8,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import requests
 
@@ -196,11 +196,19 @@ class BaseClient:
 
         ``path`` is relative to the base URL, either concrete or a route template such as
         ``/dapp/orders/{orderId}`` filled from ``path_params``; a concrete path of a known dapp
-        route is signed with that route's parameters, like its template form. ``params`` become the query
+        route is signed with that route's parameters, like its template form, and a query
+        written into ``path`` is signed like ``params``. ``params`` become the query
         (``None`` values dropped; booleans, numbers and JSON-array filters converted), ``json``
         the body, sent as exactly the JavaScript-compatible JSON string that is signed.
         """
         method = method.upper()
+        path, _, inline_query = path.partition("?")
+        if inline_query:
+            # A query written into the path is parsed like Express's ``qs`` would (``+`` is a
+            # space) and signed like ``params``, which follow it.
+            inline = parse_qsl(inline_query, keep_blank_values=True)
+            extra = list(params.items() if isinstance(params, Mapping) else params or [])
+            params = [*inline, *extra]
         route, concrete, ordered_path_params = _resolve_path(method, path, path_params)
         query = build_query(params)
         body_text = None if json is None else js_stringify(json)

@@ -124,3 +124,16 @@ def test_the_route_table_is_ordered_like_express_would_match():
             continue
         found = match_route(method, template)
         assert found == (template, []), (method, template, found, i)
+
+
+def test_a_query_written_into_the_path_is_signed_like_params(server, client, key_pair):
+    ok = Reply(200, envelope({"ok": 1}))
+    server.default = guard(key_pair[0], "take=5&search=Blue+Dream&flag=", reply=ok)
+    client.request("GET", "/dapp/orders?take=5&search=Blue%20Dream&flag")
+    assert server.received[-1].raw_path == "/api/v1/dapp/orders?take=5&search=Blue+Dream&flag="
+    client.request("GET", "/dapp/orders?take=5", params={"search": "Blue Dream", "flag": ""})
+    assert server.count() == 2
+    # A bare "?" is no query: the route params are signed.
+    server.default = guard(key_pair[0], f'{{"orderId":"{OID}"}}', reply=Reply(200, envelope({"ok": 1})))
+    client.request("GET", f"/dapp/orders/{OID}?")
+    assert server.count() == 3
