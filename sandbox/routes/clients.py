@@ -61,9 +61,9 @@ def _list_item(
         "verifiedAt": row["verified_at"],
         "rejectedAt": row["rejected_at"],
         "nft": nft(ctx),
-        "shippings": [
-            {"country": s["country"], "countryCode": s["country_code"], "currency": None} for s in ships
-        ],
+        # ``shippings: {select: {country: true}}`` in the source, plus the docs' ``currency``:
+        # no country code, no address (the detail has those).
+        "shippings": [{"country": s["country"], "currency": None} for s in ships],
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
         "clientCart": [{"id": cart_id}] if cart_id else [],

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from integration.drgreen import Page
+from integration.drgreen import NotFound, Page
 from integration.models import Client, ShippingAddress
 from integration.services.breaker import breaker_allow
 
@@ -142,9 +142,42 @@ def strain_countries() -> list[str]:
     return sorted(c.upper() for c in codes if len(c) == 3)
 
 
+# At most this many client details read per reconcile to learn countries (see below).
+COUNTRY_FILL_LIMIT = 200
+
+
+def clients_countries_fill(ctx: RunContext, *, limit: int = COUNTRY_FILL_LIMIT) -> int:
+    """Read the details of mirrored clients whose country is unknown; returns how many.
+
+    The client list carries no country code (``getAllClients`` selects ``shippings:
+    {country}`` only), so a client the mirror knows only from lists has none, and its
+    country's catalogue would never be walked. Its detail has the full shipping rows. The
+    reads are bounded per run; every later run continues with the rest.
+    """
+    from .clients import client_upsert_from_detail
+
+    unknown = (
+        Client.objects.filter(shipping_country_code="", is_stub=False, remote_missing_since__isnull=True)
+        .exclude(shipping_addresses__country_code__gt="")
+        .order_by("pk")
+        .values_list("drgreen_id", flat=True)[:limit]
+    )
+    read = 0
+    for drgreen_id in list(unknown):
+        try:
+            payload = ctx.call(ctx.client.get_client, str(drgreen_id))
+        except NotFound:
+            continue  # gone: the tombstone pass deals with it
+        client_upsert_from_detail(payload=payload, observed_at=ctx.now())
+        read += 1
+    return read
+
+
 def _strains(ctx: RunContext, *, take: int, dry_run: bool, progress: Progress) -> WalkReport:
     total = WalkReport(resource="strains", complete=True)
     started = ctx.now()
+    if not dry_run and not sync_settings().strain_countries:
+        ctx.stats["clients.countries_filled"] = clients_countries_fill(ctx)
     for code in strain_countries():
 
         def fetch(*, country=code, **kw) -> Page:

@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.backends.signals import connection_created
 from django.test.utils import CaptureQueriesContext
 
-from integration.models import Client, Order, Sale, StatusChange, Strain
+from integration.models import Client, Order, Sale, StatusChange, Strain, StrainAvailability
 from integration.services.drgreen_api import drgreen_client
 from integration.services.sync import (
     order_upsert_from_detail,
@@ -299,3 +299,21 @@ def test_pages_are_written_two_at_a_time_and_accounted_in_page_order(drgreen_hol
     assert pages == list(range(1, outcome.stats["orders"]["pages"] + 1)) and len(pages) >= 6
     assert len(opened) == 2
     assert all(c.connection is None for c in opened)  # closed, not left to the collector
+
+
+def test_countries_unknown_from_the_client_list_are_read_from_details(drgreen_holder, settings):
+    """Dr Green's client list carries no country code (``getAllClients`` selects
+    ``shippings: {country}``): the reconcile reads the details of clients whose country it
+    does not know (bounded per run), then walks every country's catalogue."""
+    drgreen_holder.seed(strains=3, clients=4, orders=0, countries=["GBR", "ZAF"])
+    listed = drgreen_client().list_clients(take=10).items
+    assert listed and all(set(s) == {"country", "currency"} for c in listed for s in c["shippings"])
+
+    outcome = mirror_reconcile(resources=("clients", "strains"))
+
+    assert outcome.stats["clients.countries_filled"] == 4
+    assert set(Client.objects.values_list("shipping_country_code", flat=True)) == {"GBR", "ZAF"}
+    codes = set(StrainAvailability.objects.values_list("country_code", flat=True))
+    assert codes == {"GBR", "ZAF"}
+    again = mirror_reconcile(resources=("clients", "strains"))
+    assert again.stats["clients.countries_filled"] == 0  # known now: no more detail reads
