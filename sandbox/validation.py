@@ -225,10 +225,10 @@ def js_to_date(v: Any) -> Any:
         if m:
             a, b, c = (int(x) for x in m.groups())
             y, mo, d = (a, b, c) if order == "ymd" else (c, a, b)
-            try:
-                return datetime(y, mo, d, tzinfo=UTC)
-            except ValueError:
+            if not (1 <= mo <= 12 and 1 <= d <= 31):
                 return INVALID_DATE
+            # V8 rolls a day past the month's end over (2026-02-30 is 2 March).
+            return datetime(y, mo, 1, tzinfo=UTC) + timedelta(days=d - 1)
     try:
         dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
     except ValueError:

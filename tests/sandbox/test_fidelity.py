@@ -70,6 +70,8 @@ def test_an_invalid_start_date_is_a_400_with_the_backends_message(world: World) 
         r = world.api.get(path, [("startDate", ""), ("endDate", "31/31/2026")])
         assert (r.status, r.body["message"]) == (400, f"{START_MSG}, {END_MSG}"), path
         assert world.api.get(path, [("startDate", "2026-01-01"), ("endDate", "2026-01-31")]).status == 200
+        # V8 rolls 30 February over to 2 March instead of refusing it.
+        assert world.api.get(path, [("startDate", "2026-02-30"), ("endDate", "2/30/2026")]).status == 200
 
 
 def test_a_rejected_client_stays_active_and_orders_meet_the_approval_gate(
