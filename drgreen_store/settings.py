@@ -264,6 +264,8 @@ REST_FRAMEWORK = {
         "refresh": env.str("DRGREEN_API_THROTTLE_REFRESH", default="6/min"),
         "checkout": env.str("DRGREEN_API_THROTTLE_CHECKOUT", default="10/min"),
         "registration": env.str("DRGREEN_API_THROTTLE_REGISTRATION", default="5/min"),
+        # Guesses at an emailed link code (each code also allows only 5).
+        "registration_confirm": env.str("DRGREEN_API_THROTTLE_REGISTRATION_CONFIRM", default="10/hour"),
         "profile": env.str("DRGREEN_API_THROTTLE_PROFILE", default="120/min"),
         "staff": env.str("DRGREEN_API_THROTTLE_STAFF", default="300/min"),
     },

@@ -4,8 +4,8 @@
 
 * 201 → mirror the client through the sync path, link it to the storefront user;
 * 409 (email or phone exists, globally) → the client may be ours: look it up within the
-  holder (``search`` + ``searchBy=clientName``); found → link; not found → another store
-  owns it (``client_exists_elsewhere``);
+  holder (``search`` + ``searchBy=clientName``); found → linked only after proof of its
+  email (``email_proof``); not found → another store owns it (``client_exists_elsewhere``);
 * 403 ``API not available`` (KYC provider down) → stay ``pending``; the beat sweep sends it
   again later, so nothing typed is lost;
 * no answer after sending → ``unknown``; the next attempt looks the email up before
@@ -40,6 +40,7 @@ from integration.services.sync import (
     clients_upsert_from_list,
 )
 
+from .email_proof import link_proof_start
 from .payload import registration_payload_build
 
 logger = logging.getLogger("integration.onboarding")
@@ -192,6 +193,10 @@ def _resolve_conflict(registration: ClientRegistration) -> ClientRegistration:
 def _link(registration: ClientRegistration, item: dict[str, Any], *, created: bool) -> ClientRegistration:
     result = clients_upsert_from_list(items=[item])
     client = Client.objects.get(pk=next(iter(result.pks.values())))
+    if registration.user_id and client.user_id is None:
+        # A client this registration did not itself create (or whose user was deleted): an
+        # email typed is no proof of owning it. Linked only once the mailed code comes back.
+        return link_proof_start(registration=registration, client=client)
     state = RegistrationState.CREATED if created else RegistrationState.LINKED
     return _done(registration, client, state)
 

@@ -4,12 +4,14 @@ the KYC provider being down, an unanswered create, readable statuses."""
 from __future__ import annotations
 
 import copy
+import re
 import uuid
 import zlib
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.utils import timezone
 
 from integration.drgreen import DrGreenClient
@@ -18,6 +20,7 @@ from integration.services.errors import ServiceError
 from integration.services.onboarding import (
     client_readable_status,
     client_register,
+    link_proof_confirm,
     registration_payload_build,
     registration_readable_status,
     registrations_retry_due,
@@ -189,10 +192,19 @@ def test_an_unanswered_create_is_looked_up_before_sending_again(holder, user, em
     holder.sandbox.add_fault(method="POST", path=fx.CLIENTS_PATH, kind="drop_after_commit", count=1)
     registration = client_register(user=user, data=form(email.upper()))
     assert registration.state == RegistrationState.UNKNOWN
-    assert registrations_retry_due(now=timezone.now() + timedelta(hours=1)) == {RegistrationState.CREATED: 1}
+    # Found by its email, the client cannot be told apart from someone else's: the code
+    # mailed to that address (here the customer's own) links it.
+    due = registrations_retry_due(now=timezone.now() + timedelta(hours=1))
+    assert due == {RegistrationState.PROOF_REQUIRED: 1}
     assert _remote_emails(holder).count(email) == 1
     registration.refresh_from_db()
-    assert registration.client.user_id == user.pk
+    assert registration.client is None and not Client.objects.filter(user=user).exists()
+    (message,) = mail.outbox
+    assert message.to == [email]
+    code = re.search(r"code: (\d{6})", message.body).group(1)
+    linked = link_proof_confirm(user=user, code=code)
+    assert linked.pk == registration.pk and linked.state == RegistrationState.LINKED
+    assert linked.client.user_id == user.pk
 
 
 @pytestmark_db
