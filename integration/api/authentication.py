@@ -8,7 +8,8 @@ Three ways in, all ending in a :class:`Principal` on ``request.auth``:
   token must never be a way into staff views).
 * ``Authorization: Token <customer token>``: a customer calling directly (token bound to
   the user when it was issued).
-* ``Authorization: Token <staff token>``: staff tools (staff endpoints only).
+* ``Authorization: Token <staff token>``: staff tools (staff endpoints only), only while
+  the token's user is active and staff.
 * a Django session (the demo storefront, the admin's logged-in staff): the session user,
   staff endpoints only when ``is_staff``; CSRF enforced for unsafe methods by DRF.
 
@@ -29,6 +30,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 
 from integration.models import ApiToken, TokenKind, hash_token
+from integration.models.tokens import staff_user_current
 from integration.selectors.auth import api_token_active, customer_active
 
 logger = logging.getLogger("integration.api.auth")
@@ -74,8 +76,8 @@ class Principal:
 
 
 class TokenUser:
-    """``request.user`` for a token with no user of its own (a storefront or staff token
-    not bound to a login): authenticated, but it is nobody's account."""
+    """``request.user`` for a storefront token not naming a customer: authenticated, but it
+    is nobody's account."""
 
     pk = id = None
     is_active = True
@@ -142,10 +144,14 @@ class ApiTokenAuthentication(BaseAuthentication):
         if request.META.get(_CUSTOMER_META) is not None:
             raise exceptions.AuthenticationFailed(f"{CUSTOMER_HEADER} is only for storefront tokens.")
         if token.kind == TokenKind.STAFF:
+            # Staff rights end with the account's: a staff token works only while its user
+            # is active and staff (a token without a user is from before this rule).
+            if not staff_user_current(token.user if token.user_id else None):
+                raise exceptions.AuthenticationFailed("Invalid or revoked token.")
             principal = Principal(
                 kind="staff", via="token", token_id=token.pk, token_kind=token.kind, staff_user=token.user
             )
-            return token.user or TokenUser(is_staff=True), principal
+            return token.user, principal
         if token.kind == TokenKind.CUSTOMER and token.user is not None and token.user.is_active:
             principal = Principal(
                 kind="customer", via="token", customer=token.user, token_id=token.pk, token_kind=token.kind

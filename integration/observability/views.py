@@ -2,7 +2,8 @@
 
 Allowed when any of these holds:
 - ``Authorization: Bearer <DRGREEN_METRICS_TOKEN>`` (the scraper's configured secret);
-- ``Authorization: Bearer|Token <staff API token>`` (an active ``ApiToken`` of kind staff);
+- ``Authorization: Bearer|Token <staff API token>`` (an unrevoked ``ApiToken`` of kind staff
+  whose user is active and staff);
 - a logged-in staff user (a person looking in a browser);
 - ``REMOTE_ADDR`` inside ``DRGREEN_METRICS_ALLOWED_IPS`` (default: loopback only).
 ``X-Forwarded-For`` is deliberately ignored: any client can write it.
@@ -21,6 +22,7 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from integration.models import ApiToken, TokenKind, hash_token
+from integration.models.tokens import staff_user_current
 
 from .metrics import render_metrics
 
@@ -53,10 +55,14 @@ def metrics_allowed(request, *, sessions: bool = True) -> bool:
     if token and configured and hmac.compare_digest(token.encode(), configured.encode()):
         return True
     if token:
-        row = ApiToken.objects.filter(
-            token_hash=hash_token(token), kind=TokenKind.STAFF, revoked_at__isnull=True
-        ).first()
-        if row is not None:
+        row = (
+            ApiToken.objects.filter(
+                token_hash=hash_token(token), kind=TokenKind.STAFF, revoked_at__isnull=True
+            )
+            .select_related("user")
+            .first()
+        )
+        if row is not None and staff_user_current(row.user):
             ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
             return True
     user = getattr(request, "user", None) if sessions else None
