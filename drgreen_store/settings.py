@@ -50,6 +50,8 @@ MIDDLEWARE = [
     "integration.observability.health.HealthCheckMiddleware",
     # First, so every later log line and Dr Green call carries the request's correlation id.
     "integration.observability.middleware.CorrelationIdMiddleware",
+    # Oversized bodies, NUL and lone surrogates are a 4xx before anything reads them.
+    "integration.api.input_guards.InputGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves collected static files (admin, demo) from gunicorn; no separate web server needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -270,7 +272,8 @@ REST_FRAMEWORK = {
         "staff": env.str("DRGREEN_API_THROTTLE_STAFF", default="300/min"),
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON with the input guards' rules: depth, NUL and lone surrogates, body size.
+    "DEFAULT_PARSER_CLASSES": ["integration.api.input_guards.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "integration.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "integration.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

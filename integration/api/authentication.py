@@ -98,7 +98,8 @@ def _customer_from_header(request) -> Any | None:
     if raw is None:
         return None
     raw = raw.strip()
-    if not raw.isdigit() or len(raw) > 18:
+    # ASCII digits only: str.isdigit() is also true for "²" or "١", which int() reads or chokes on.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise exceptions.AuthenticationFailed(f"{CUSTOMER_HEADER} must be a customer id (digits).")
     # Staff accounts are not customers: naming one must not lend a storefront token any of
     # their rights; unknown and staff ids get the same answer so ids cannot be probed.
@@ -114,7 +115,10 @@ class ApiTokenAuthentication(BaseAuthentication):
     keyword = "Token"
 
     def authenticate(self, request):
-        parts = get_authorization_header(request).split()
+        try:
+            parts = get_authorization_header(request).split()
+        except UnicodeEncodeError:  # not even Latin-1: no token of ours
+            raise exceptions.AuthenticationFailed("Invalid token.") from None
         if not parts or parts[0].lower() not in _KEYWORDS:
             if request.META.get(_CUSTOMER_META) is not None and not parts:
                 # A customer header without a token is a storefront misconfiguration; say so

@@ -51,6 +51,14 @@ LEASE = timedelta(minutes=2)
 LOST_TASK_GRACE = timedelta(minutes=1)
 BACKOFF_BASE_S = 60.0
 BACKOFF_MAX_S = 1800.0
+CUSTOMER_MESSAGES = {
+    "kyc_unavailable": "Dr Green's identity check is unavailable right now; your registration is kept "
+    "and sent again automatically.",
+    "drgreen_unavailable": "Dr Green did not answer yet; your registration is kept and checked again "
+    "automatically.",
+    "registration_invalid": "Dr Green could not accept these details. Check them and try again, or "
+    "contact support with the registration reference.",
+}
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -243,7 +251,14 @@ def _finish(
     now = timezone.now()
     registration.state = state
     registration.last_error_code = code
-    registration.last_error = message or (str(error) if error else "")
+    # The customer reads last_error: a plain message per code, never Dr Green's own text
+    # (which goes to the log, beside the correlation id the customer is shown).
+    registration.last_error = message or CUSTOMER_MESSAGES.get(code, CUSTOMER_MESSAGES["drgreen_unavailable"])
+    named = _fields_named(registration.payload, error) if code == "registration_invalid" else []
+    if named:
+        registration.last_error += f" Fields: {', '.join(named)}."
+    if error is not None:
+        logger.info("onboarding %s: Dr Green said: %s", registration.correlation_id, str(error)[:500])
     retry = state in OPEN_STATES
     registration.next_attempt_at = now + _backoff(registration.attempts) if retry else None
     if error is not None and getattr(error, "retry_after", None) and retry:
@@ -255,6 +270,22 @@ def _finish(
     )
     logger.info("onboarding %s: %s (%s)", registration.correlation_id, state, code)
     return registration
+
+
+def _fields_named(payload: Any, error: DrGreenError | None) -> list[str]:
+    """Our own form's field names that Dr Green's refusal mentions (its text is not shown;
+    the names it points at are)."""
+    text = str(error or "")
+    names: set[str] = set()
+    stack = [payload]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            names.update(key for key in item if isinstance(key, str) and len(key) > 2)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return sorted(name for name in names if name in text)
 
 
 def registrations_retry_due(*, now=None, limit: int = 100) -> dict[str, int]:

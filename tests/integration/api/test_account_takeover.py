@@ -88,9 +88,10 @@ def test_guessing_the_code_is_limited_and_the_right_code_links_once(shop, storef
     code = _code_from_mailbox(victim["email"])
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
 
-    for bad in ("１２３４５６", "١٢٣٤٥٦", "12345", "1234567", "12345\n", 123456, None, "ab\x00cd"):
+    for bad in ("１２３４５６", "١٢٣٤٥٦", "12345", "1234567", "12345\n", 123456, None, "12\x003456"):
         r = api.post("/api/v1/me/registration/confirm", {"code": bad})
-        assert r.status_code == 400 and error_of(r)["code"] == "validation_error", (bad, r.content)
+        expected = "invalid_text" if "\x00" in str(bad) else "validation_error"
+        assert r.status_code == 400 and error_of(r)["code"] == expected, (bad, r.content)
     r = api.post("/api/v1/me/registration/confirm", {"code": wrong})
     assert r.status_code == 400 and error_of(r)["code"] == "link_code_invalid"
     assert Client.objects.filter(user=owner).count() == 0

@@ -212,6 +212,8 @@ def test_dr_green_refusing_the_details_is_reported(holder, user, email):
     with pytest.raises(ServiceError) as err:
         client_register(user=user, data=form(email, medicalRecord__medicalConditions=["made_up_condition"]))
     assert err.value.code == "registration_invalid" and "medicalConditions" in err.value.message
+    # Our plain message naming our own field, not Dr Green's text.
+    assert err.value.message.startswith("Dr Green could not accept these details.")
     assert ClientRegistration.objects.get().state == RegistrationState.INVALID
 
 
