@@ -26,7 +26,9 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
 max_requests_jitter = 2000
 accesslog = None
 errorlog = "-"
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Unset (or empty): gunicorn's own default. Setting it also tells the app a proxy is in
+# front (integration.observability.views.behind_proxy).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or "127.0.0.1"
 # Worker heartbeat files in RAM: a container's overlay filesystem can stall them.
 _SHM = "/dev/shm"  # noqa: S108 - gunicorn's documented choice for containers
 worker_tmp_dir = _SHM if os.path.isdir(_SHM) else None

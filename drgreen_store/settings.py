@@ -210,9 +210,14 @@ DRGREEN = {
 # --- Operations: metrics, demo ---------------------------------------------------------
 
 # /metrics (Prometheus) answers a staff API token or session, this bearer token, or a
-# client address in the allowlist (REMOTE_ADDR only: X-Forwarded-For is client-controlled).
+# client address in the allowlist (REMOTE_ADDR only: X-Forwarded-For is client-controlled;
+# and only with no proxy configured, see FORWARDED_ALLOW_IPS below).
 DRGREEN_METRICS_TOKEN = env.str("DRGREEN_METRICS_TOKEN", default="")
 DRGREEN_METRICS_ALLOWED_IPS = env.list("DRGREEN_METRICS_ALLOWED_IPS", default=["127.0.0.1/32", "::1/128"])
+# The proxies gunicorn trusts (gunicorn_conf reads it too; unset, gunicorn trusts 127.0.0.1
+# for the scheme header only). Set, or with DRGREEN_API_NUM_PROXIES > 0, a proxy is in front:
+# the metrics allowlist no longer applies (the proxy's address proves nothing), a token does.
+FORWARDED_ALLOW_IPS = env.str("FORWARDED_ALLOW_IPS", default="")
 # Window of the windowed metrics (Dr Green calls by route and status, failed sync runs).
 DRGREEN_METRICS_WINDOW_S = env.int("DRGREEN_METRICS_WINDOW_S", default=3600)
 # Demo storefront + "play Dr Green" control page (proxies the sandbox control plane).

@@ -5,8 +5,11 @@ Allowed when any of these holds:
 - ``Authorization: Bearer|Token <staff API token>`` (an unrevoked ``ApiToken`` of kind staff
   whose user is active and staff);
 - a logged-in staff user (a person looking in a browser);
-- ``REMOTE_ADDR`` inside ``DRGREEN_METRICS_ALLOWED_IPS`` (default: loopback only).
-``X-Forwarded-For`` is deliberately ignored: any client can write it.
+- the client address inside ``DRGREEN_METRICS_ALLOWED_IPS`` (default: loopback only), but
+  only when no proxy is configured. Behind proxies (``DRGREEN_API_NUM_PROXIES`` > 0 or
+  ``FORWARDED_ALLOW_IPS`` set) every request may arrive from the proxy's own address, often
+  127.0.0.1 on the same host, so the address proves nothing: a token is required.
+``X-Forwarded-For`` is never read here: any client can write it.
 """
 
 from __future__ import annotations
@@ -35,7 +38,16 @@ def _bearer(request) -> str:
     return value.strip() if scheme.lower() in ("bearer", "token") else ""
 
 
+def behind_proxy() -> bool:
+    """A proxy is configured in front of the app (the same settings the throttles and
+    gunicorn read)."""
+    num_proxies = (getattr(settings, "REST_FRAMEWORK", {}) or {}).get("NUM_PROXIES") or 0
+    return int(num_proxies) > 0 or bool(str(getattr(settings, "FORWARDED_ALLOW_IPS", "") or "").strip())
+
+
 def _allowed_ip(request) -> bool:
+    if behind_proxy():
+        return False
     try:
         addr = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
     except ValueError:

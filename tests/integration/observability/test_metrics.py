@@ -42,6 +42,34 @@ class TestAccess:
         r = client.get("/metrics", REMOTE_ADDR=OUTSIDE, HTTP_X_FORWARDED_FOR="127.0.0.1")
         assert r.status_code == 403
 
+    @pytest.mark.parametrize(
+        "proxy",
+        [
+            {"FORWARDED_ALLOW_IPS": "127.0.0.1"},
+            {"FORWARDED_ALLOW_IPS": "10.0.0.5,10.0.0.6"},
+            {"REST_FRAMEWORK_NUM_PROXIES": 1},
+        ],
+    )
+    def test_behind_a_proxy_the_address_proves_nothing(self, client, settings, proxy):
+        # A reverse proxy on the same host: every request arrives from 127.0.0.1.
+        if "REST_FRAMEWORK_NUM_PROXIES" in proxy:
+            settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+        else:
+            settings.FORWARDED_ALLOW_IPS = proxy["FORWARDED_ALLOW_IPS"]
+        settings.ALLOWED_HOSTS = ["store.example.com"]
+        settings.DRGREEN_METRICS_TOKEN = "scrape-secret-0123456789"
+        for host in ("store.example.com", "web:8000"):  # the view, and the scraper's early path
+            for extra in ({}, {"HTTP_X_FORWARDED_FOR": "127.0.0.1"}, {"HTTP_X_FORWARDED_FOR": OUTSIDE}):
+                r = client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_HOST=host, **extra)
+                assert r.status_code in (400, 403) and b"drgreen_" not in r.content, (host, extra)
+            ok = client.get(
+                "/metrics",
+                REMOTE_ADDR="127.0.0.1",
+                HTTP_HOST=host,
+                headers={"Authorization": "Bearer scrape-secret-0123456789"},
+            )
+            assert ok.status_code == 200 and b"drgreen_" in ok.content
+
     def test_loopback_is_allowed_by_default(self, client):
         assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 200
 
