@@ -49,16 +49,19 @@ def _code_hash(*, user_id: int, client_id: int, code: str) -> str:
     return hmac.new(key, f"link-proof:{user_id}:{client_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def link_proof_start(*, registration: ClientRegistration, client: Client) -> ClientRegistration:
+def link_proof_start(
+    *, registration: ClientRegistration, client: Client, send: bool = True
+) -> ClientRegistration:
     """Park ``registration`` as ``proof_required`` and mail a code to the client's email.
 
-    Called by onboarding when Dr Green's client for this email exists and no local user
-    holds it. The registration keeps no client and no medical record (nothing is sent)."""
+    Called by onboarding when Dr Green's client for this email exists and the caller does
+    not hold it. ``send=False`` (another customer holds it): the same answer, no code. The
+    registration keeps no client and no medical record (nothing is sent to Dr Green)."""
     now = timezone.now()
     recent = ClientLinkProof.objects.filter(client=client, created_at__gte=now - timedelta(hours=1)).count()
     code = ""
     with transaction.atomic():
-        if recent < MAX_PROOFS_PER_CLIENT_PER_HOUR and client.email:
+        if send and recent < MAX_PROOFS_PER_CLIENT_PER_HOUR and client.email:
             # A new code supersedes this caller's older ones for the same client.
             ClientLinkProof.objects.filter(
                 user_id=registration.user_id, client=client, used_at__isnull=True, expires_at__gt=now
@@ -82,7 +85,8 @@ def link_proof_start(*, registration: ClientRegistration, client: Client) -> Cli
     if code:
         _send_code(email=client.email, code=code)
     else:
-        logger.warning("onboarding %s: link proof not sent (cap reached)", registration.correlation_id)
+        reason = "cap reached" if send else "held by another customer"
+        logger.warning("onboarding %s: link proof not sent (%s)", registration.correlation_id, reason)
     logger.info("onboarding %s: proof of email required", registration.correlation_id)
     return registration
 

@@ -201,10 +201,12 @@ def _resolve_conflict(registration: ClientRegistration) -> ClientRegistration:
 def _link(registration: ClientRegistration, item: dict[str, Any], *, created: bool) -> ClientRegistration:
     result = clients_upsert_from_list(items=[item])
     client = Client.objects.get(pk=next(iter(result.pks.values())))
-    if registration.user_id and client.user_id is None:
+    if registration.user_id and client.user_id != registration.user_id:
         # A client this registration did not itself create (or whose user was deleted): an
         # email typed is no proof of owning it. Linked only once the mailed code comes back.
-        return link_proof_start(registration=registration, client=client)
+        # Held by another customer here: the same answer, and no code (it cannot be linked),
+        # so the reply never tells whether this email is someone's account in this store.
+        return link_proof_start(registration=registration, client=client, send=client.user_id is None)
     state = RegistrationState.CREATED if created else RegistrationState.LINKED
     return _done(registration, client, state)
 

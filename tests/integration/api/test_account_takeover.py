@@ -196,3 +196,22 @@ def test_the_victims_inbox_is_not_flooded(shop, storefront_token, victim, api_se
     # Same answer every time (nothing tells the caller the cap holds), mail only up to it.
     assert set(answers) == {RegistrationState.PROOF_REQUIRED}
     assert len(mail.outbox) == MAX_PROOFS_PER_CLIENT_PER_HOUR
+
+
+def test_an_email_held_by_another_customer_gets_the_same_answer_and_no_code(shop, storefront_token, victim):
+    owner = make_user()
+    api = Api(token=storefront_token, customer_id=owner.pk)
+    unheld = api.post("/api/v1/me/registration", _attack_form(victim)).json()
+    assert (
+        api.post("/api/v1/me/registration/confirm", {"code": _code_from_mailbox(victim["email"])}).status_code
+        == 200
+    )
+    mail.outbox.clear()
+
+    attacker = Api(token=storefront_token, customer_id=make_user().pk)
+    r = attacker.post("/api/v1/me/registration", _attack_form(victim))
+    assert r.status_code == 202
+    keys = ("state", "client", "error", "readableStatus", "kycLink")
+    assert {k: r.json()[k] for k in keys} == {k: unheld[k] for k in keys}
+    assert mail.outbox == []
+    _shows_nothing_of(r.content.decode(), victim)

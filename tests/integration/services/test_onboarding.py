@@ -152,9 +152,14 @@ def test_a_409_for_our_own_client_links_it_and_never_hands_it_to_someone_else(ho
     assert again.pk != first.pk and again.state == RegistrationState.LINKED
     assert again.client_id == first.client_id
     other = get_user_model().objects.create_user("someone", "someone@example.com", "pw-not-used")
+    # Someone else gets the answer an unheld client gets ("check your email"), and no code:
+    # nothing tells them this email is a customer's here.
+    taken = client_register(user=other, data=form(email.upper()))
+    assert taken.state == RegistrationState.PROOF_REQUIRED and taken.client is None
+    assert mail.outbox == []
     with pytest.raises(ServiceError) as err:
-        client_register(user=other, data=form(email.upper()))
-    assert err.value.code == "client_already_registered" and err.value.status == 409
+        link_proof_confirm(user=other, code="000000")
+    assert err.value.code == "link_code_invalid"
     assert Client.objects.get(pk=first.client_id).user_id == user.pk
 
 
