@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.conf import settings
@@ -20,20 +19,15 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
 from rest_framework.parsers import JSONParser
 
+from integration.services.text import text_is_bad
+
 from .exceptions import ApiError
 
 MAX_JSON_DEPTH = 32
-# NUL, or a UTF-16 surrogate code point (only reachable through "\ud800"-style escapes or
-# surrogateescape decoding: never valid text).
-_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 def body_limit() -> int:
     return int(getattr(settings, "DATA_UPLOAD_MAX_MEMORY_SIZE", None) or 2_621_440)
-
-
-def text_is_bad(value: str) -> bool:
-    return _BAD_TEXT.search(value) is not None
 
 
 def _error(code: str, message: str, details: dict | None = None, *, status: int) -> dict:

@@ -39,6 +39,7 @@ from integration.services.sync import (
     client_upsert_from_detail,
     clients_upsert_from_list,
 )
+from integration.services.text import json_has_bad_text
 
 from .email_proof import link_proof_start
 from .payload import registration_payload_build
@@ -76,6 +77,11 @@ def client_register(*, user, data: dict[str, Any], submit: str = "inline") -> Cl
     """
     if submit not in ("inline", "task"):
         raise ValueError("submit must be 'inline' or 'task'")
+    if json_has_bad_text(data):
+        # Never kept, never sent: Dr Green could not take it and it would be retried forever.
+        raise ServiceError(
+            "invalid_registration", "NUL characters and lone surrogates are not accepted.", status=400
+        )
     payload = registration_payload_build(data=data)
     owner = user if getattr(user, "pk", None) else None
     with transaction.atomic():

@@ -236,3 +236,13 @@ def test_dr_green_refusing_the_details_is_reported(holder, user, email):
 def test_readable_status(approval, kyc, active, text):
     client = Client(admin_approval=approval, is_kyc_verified=kyc, is_active=active)
     assert client_readable_status(client=client) == text
+
+
+@pytestmark_db
+@pytest.mark.parametrize("bad", ["\x00", "\ud800", "a\udfffb"])
+def test_nul_and_lone_surrogates_are_refused_before_anything_is_kept_or_sent(holder, user, email, bad):
+    with pytest.raises(ServiceError) as err:
+        client_register(user=user, data=form(email, medicalRecord__medicalConditions=[bad]))
+    assert err.value.code == "invalid_registration" and err.value.status == 400
+    assert not ClientRegistration.objects.exists()
+    assert email not in _remote_emails(holder)
