@@ -100,6 +100,11 @@ class TestPayload:
             ({"medicalRecord__medicalHistory14": ["never", "vaporizing"]}, "medicalRecord.medicalHistory14"),
             ({"medicalRecord__medicalHistory7": ["anxiety"]}, "medicalRecord.medicalHistory7Relation"),
             ({"contactNumber": "12"}, "contactNumber"),
+            # Digits are ASCII: other scripts' digits are not read as a phone number.
+            ({"contactNumber": "٧٧٠٠٩٠٠١٢٣"}, "contactNumber"),
+            ({"contactNumber": "７７００９００１２３"}, "contactNumber"),
+            ({"phoneCode": "+٤٤"}, "phoneCode"),
+            ({"medicalRecord__dob": "１９９０-04-01"}, "medicalRecord.dob"),
         ],
     )
     def test_mistakes_are_reported_per_field(self, changes, path):
