@@ -68,6 +68,9 @@ def _environment(var_dir: str, sandbox: SandboxProcess, keys: dict, port: int) -
         }
     )
     env.setdefault("CELERY_BROKER_URL", "filesystem://")
+    # Several gunicorn processes: production requires a shared cache for the throttles
+    # (drgreen.E104 refuses to start otherwise), so the benchmark uses one too.
+    env.setdefault("CACHE_URL", "redis://127.0.0.1:6379/15")
     return env
 
 

@@ -26,6 +26,8 @@ def boot(tmp: Path, sb: SandboxProcess, keys: dict) -> str:
             "DJANGO_DEBUG": "false",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_SECURE_SSL_REDIRECT": "false",
+            # No web processes here (harness + workers): a per-process cache is allowed.
+            "WEB_CONCURRENCY": "1",
             "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             "EMAIL_FILE_PATH": str(tmp / "mail"),
             "LOG_LEVEL": "WARNING",

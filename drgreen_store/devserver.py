@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     env.setdefault("PYTHONUNBUFFERED", "1")
     env.setdefault("DRGREEN_VAR_DIR", str(var))
     env.setdefault("LOG_FORMAT", "text")  # readable on a laptop; JSON in production
+    env.setdefault("DJANGO_DEBUG", "true")  # settings default to production (DEBUG off)
     env.setdefault("DRGREEN_DEMO", "true")
     # Demo pace: a storefront read of an active order older than 5 s queues a refresh, so the
     # demo page sees what you do on the control page within seconds (production: 30 s).

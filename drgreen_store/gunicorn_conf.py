@@ -6,13 +6,15 @@ gunicorn's own access log stays off; its error log uses the same JSON formatter.
 
 import os
 
+from drgreen_store.concurrency import web_concurrency
+
 bind = f"{os.environ.get('GUNICORN_HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104 - in a container
 # Processes, not threads, by default: a mirror read is CPU-bound Python, and threads in one
 # process queue on the GIL. bench.api on 2 cores, same 6 request slots: 6 × 1 served 666
 # req/s at p99 37 ms, 3 × 2 served 677 req/s at p99 72 ms, 2 × 3 511 req/s at p99 86 ms.
 # Requests that wait on Dr Green inline (registration) hold a process, hence 2 × cores + 1
 # (gunicorn's rule of thumb) and never fewer than 4.
-workers = int(os.environ.get("WEB_CONCURRENCY") or max(4, 2 * (os.cpu_count() or 1) + 1))
+workers = web_concurrency()
 threads = int(os.environ.get("GUNICORN_THREADS") or 1)
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
@@ -24,7 +26,9 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
 max_requests_jitter = 2000
 accesslog = None
 errorlog = "-"
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Unset (or empty): gunicorn's own default. Setting it also tells the app a proxy is in
+# front (integration.observability.views.behind_proxy).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or "127.0.0.1"
 # Worker heartbeat files in RAM: a container's overlay filesystem can stall them.
 _SHM = "/dev/shm"  # noqa: S108 - gunicorn's documented choice for containers
 worker_tmp_dir = _SHM if os.path.isdir(_SHM) else None

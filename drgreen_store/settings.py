@@ -25,8 +25,10 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # --- Django core -----------------------------------------------------------------------
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
-# The default key is only for local development; a system check refuses it when DEBUG is off.
+# Off unless asked for: the dev runner (`dev.py up`) and the test suite turn it on.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# The default key is only for local development; with DEBUG off every command (and gunicorn,
+# Celery) refuses to start on it (drgreen.E101, integration.observability.checks).
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-insecure-drgreen-store-change-me-" + "x" * 24)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -50,6 +52,8 @@ MIDDLEWARE = [
     "integration.observability.health.HealthCheckMiddleware",
     # First, so every later log line and Dr Green call carries the request's correlation id.
     "integration.observability.middleware.CorrelationIdMiddleware",
+    # Oversized bodies, NUL and lone surrogates are a 4xx before anything reads them.
+    "integration.api.input_guards.InputGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves collected static files (admin, demo) from gunicorn; no separate web server needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -206,9 +210,14 @@ DRGREEN = {
 # --- Operations: metrics, demo ---------------------------------------------------------
 
 # /metrics (Prometheus) answers a staff API token or session, this bearer token, or a
-# client address in the allowlist (REMOTE_ADDR only: X-Forwarded-For is client-controlled).
+# client address in the allowlist (REMOTE_ADDR only: X-Forwarded-For is client-controlled;
+# and only with no proxy configured, see FORWARDED_ALLOW_IPS below).
 DRGREEN_METRICS_TOKEN = env.str("DRGREEN_METRICS_TOKEN", default="")
 DRGREEN_METRICS_ALLOWED_IPS = env.list("DRGREEN_METRICS_ALLOWED_IPS", default=["127.0.0.1/32", "::1/128"])
+# The proxies gunicorn trusts (gunicorn_conf reads it too; unset, gunicorn trusts 127.0.0.1
+# for the scheme header only). Set, or with DRGREEN_API_NUM_PROXIES > 0, a proxy is in front:
+# the metrics allowlist no longer applies (the proxy's address proves nothing), a token does.
+FORWARDED_ALLOW_IPS = env.str("FORWARDED_ALLOW_IPS", default="")
 # Window of the windowed metrics (Dr Green calls by route and status, failed sync runs).
 DRGREEN_METRICS_WINDOW_S = env.int("DRGREEN_METRICS_WINDOW_S", default=3600)
 # Demo storefront + "play Dr Green" control page (proxies the sandbox control plane).
@@ -264,11 +273,14 @@ REST_FRAMEWORK = {
         "refresh": env.str("DRGREEN_API_THROTTLE_REFRESH", default="6/min"),
         "checkout": env.str("DRGREEN_API_THROTTLE_CHECKOUT", default="10/min"),
         "registration": env.str("DRGREEN_API_THROTTLE_REGISTRATION", default="5/min"),
+        # Guesses at an emailed link code (each code also allows only 5).
+        "registration_confirm": env.str("DRGREEN_API_THROTTLE_REGISTRATION_CONFIRM", default="10/hour"),
         "profile": env.str("DRGREEN_API_THROTTLE_PROFILE", default="120/min"),
         "staff": env.str("DRGREEN_API_THROTTLE_STAFF", default="300/min"),
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON with the input guards' rules: depth, NUL and lone surrogates, body size.
+    "DEFAULT_PARSER_CLASSES": ["integration.api.input_guards.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "integration.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "integration.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

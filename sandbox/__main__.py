@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import signal
@@ -35,9 +36,31 @@ def _raise_interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
+DEV_CONTROL_TOKEN = "sandbox-dev-token"  # noqa: S105 - the well-known development default
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost: could be any interface
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    token = args.control_token or os.environ.get("SANDBOX_CONTROL_TOKEN") or "sandbox-dev-token"
+    token = args.control_token or os.environ.get("SANDBOX_CONTROL_TOKEN") or DEV_CONTROL_TOKEN
+    if token == DEV_CONTROL_TOKEN and not _is_loopback(args.host):
+        # The control plane rewrites the world (clients, orders, clocks, faults): with the
+        # well-known token it must not be reachable from anywhere but this machine.
+        print(
+            f"sandbox: refusing to listen on {args.host} with the default control token; "
+            "set SANDBOX_CONTROL_TOKEN (or --control-token) to a random value",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 2
     app = App(
         db_path=args.db,
         control_token=token,

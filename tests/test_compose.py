@@ -33,7 +33,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-APP_SERVICES = ("migrate", "web", "worker", "beat", "sandbox")
+APP_SERVICES = ("migrate", "web", "worker", "beat")
 LONG_RUNNING = ("postgres", "redis", "web", "worker", "beat", "sandbox")
 
 
@@ -153,6 +153,31 @@ def test_app_services_take_their_environment_from_dotenv():
         container_env("web", {"POSTGRES_PASSWORD": "x"})
     with pytest.raises(ValueError, match="POSTGRES_PASSWORD"):
         container_env("postgres", {})
+
+
+SECRETS = ("DJANGO_SECRET_KEY", "DRGREEN_SECRET_KEY", "DRGREEN_API_KEY", "POSTGRES_PASSWORD", "DATABASE_URL")
+
+
+def test_the_sandbox_gets_only_its_own_variables():
+    spec = SERVICES["sandbox"]
+    assert "env_file" not in spec and set(spec["environment"]) == {"SANDBOX_CONTROL_TOKEN", "SANDBOX_PORT"}
+    operator = {**read_dotenv(ROOT / ".env.example"), **{name: "s3cret-" + name for name in SECRETS}}
+    env = container_env("sandbox", operator)
+    assert not set(SECRETS) & set(env), env
+    assert not any("s3cret" in value for value in env.values())
+    # No default token in compose: unset, the container gets none (and will not start).
+    assert env["SANDBOX_CONTROL_TOKEN"] == ""
+    assert "appvar:/app/var" not in spec["volumes"]  # not the app's files either
+
+
+@pytest.mark.parametrize("token", ["", "sandbox-dev-token"])
+def test_the_compose_sandbox_will_not_start_without_a_real_token(tmp_path, token):
+    env = container_env("sandbox", {"SANDBOX_CONTROL_TOKEN": token})
+    env = {**env, "PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    cmd = [part.replace("/app/", f"{tmp_path}/") for part in command("sandbox", {})]
+    cmd[cmd.index("--port") + 1] = "0"
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "default control token" in result.stderr
 
 
 def test_every_variable_the_compose_file_reads_is_documented_in_env_example():
@@ -323,6 +348,7 @@ def test_each_service_command_runs_locally_with_the_container_environment(tmp_pa
         "CELERY_BROKER_URL": _local_redis_url(),
         "WORKER_CONCURRENCY": "2",
         "DRGREEN_API_URL": "http://sandbox:8001/api/v1",
+        "SANDBOX_CONTROL_TOKEN": secrets.token_urlsafe(24),
     }
     try:
         # sandbox (profile): its own port is what Docker would publish.

@@ -39,6 +39,9 @@ def production_env(tmp_path, key_pair) -> dict[str, str]:
         "DRGREEN_API_URL": "https://api.example.com/api/v1",
         "DRGREEN_API_KEY": api_key,
         "DRGREEN_SECRET_KEY": secret_key,
+        # Several web processes share throttles through it (compose: redis://redis:6379/1);
+        # the checks never connect to it.
+        "CACHE_URL": "redis://127.0.0.1:6379/9",
         # Tests may run on PostgreSQL; the checks do not touch the database either way.
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite3'}"),
     }
@@ -116,3 +119,69 @@ def test_production_settings_behave_behind_a_tls_proxy(production_env):
     assert seen["frame"] == "DENY" and seen["nosniff"] == "nosniff"
     # A probe on the container's own address, over plain HTTP, with an unlisted Host: answered.
     assert seen["health"] == 200
+
+
+# --- Production guards: every entry point, not only `check --deploy` -------------------------
+
+
+def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+# What `celery -A drgreen_store worker|beat` sends first (sender: the worker or beat service).
+CELERY_START = (
+    "from drgreen_store.celery import app; from celery import signals; "
+    "signals.{signal}.send(sender=type('Service', (), {{'app': app}})())"
+)
+ENTRY_POINTS = {
+    "check": ("manage.py", "check"),
+    "migrate": ("manage.py", "migrate", "--noinput"),
+    "runserver": ("manage.py", "runserver", "--noreload", "127.0.0.1:0"),
+    "wsgi": ("-c", "import drgreen_store.wsgi"),
+    "asgi": ("-c", "import drgreen_store.asgi"),
+    "celery worker": ("-c", CELERY_START.format(signal="worker_init")),
+    "celery beat": ("-c", CELERY_START.format(signal="beat_init")),
+}
+
+
+@pytest.mark.parametrize(
+    ("override", "check_id"),
+    [
+        ({"DJANGO_SECRET_KEY": None}, "drgreen.E101"),  # missing: the embedded dev key
+        ({"DJANGO_SECRET_KEY": "dev-insecure-drgreen-store-change-me-" + "x" * 24}, "drgreen.E101"),
+        ({"DRGREEN_DEMO": "true"}, "drgreen.E102"),
+        ({"CACHE_URL": None, "WEB_CONCURRENCY": "3"}, "drgreen.E104"),
+        ({"CACHE_URL": None}, "drgreen.E104"),  # gunicorn's default is at least 4 processes
+        ({"CACHE_URL": "dummycache://", "WEB_CONCURRENCY": "2"}, "drgreen.E104"),
+    ],
+)
+@pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
+def test_every_entry_point_refuses_to_start(production_env, override, check_id, entry):
+    env = {k: v for k, v in {**production_env, **override}.items() if v is not None}
+    result = _run(env, *ENTRY_POINTS[entry])
+    assert result.returncode != 0, (entry, result.stdout[-500:], result.stderr[-500:])
+    assert check_id in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("entry", ["check", "wsgi", "celery worker"])
+def test_entry_points_start_with_production_settings(production_env, entry):
+    result = _run(production_env, *ENTRY_POINTS[entry])
+    assert result.returncode == 0, result.stdout[-1000:] + result.stderr[-1000:]
+
+
+def test_one_web_process_may_keep_its_own_cache(production_env):
+    env = {k: v for k, v in production_env.items() if k != "CACHE_URL"}
+    assert _run({**env, "WEB_CONCURRENCY": "1"}, *ENTRY_POINTS["check"]).returncode == 0
+
+
+def test_debug_is_off_unless_asked_for(production_env):
+    env = {k: v for k, v in production_env.items() if k != "DJANGO_DEBUG"}
+    probe = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+    env["DJANGO_SETTINGS_MODULE"] = "drgreen_store.settings"
+    result = _run(env, "-c", probe)
+    assert result.stdout.strip().splitlines()[-1] == "False", result.stderr
+    # The dev configuration (DEBUG on, as dev.py up sets it) starts on the embedded key.
+    dev = {k: v for k, v in env.items() if k not in ("DJANGO_SECRET_KEY", "CACHE_URL")}
+    assert _run({**dev, "DJANGO_DEBUG": "true"}, "-c", "import drgreen_store.wsgi").returncode == 0

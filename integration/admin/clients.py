@@ -12,6 +12,7 @@ from integration.models import Client, ClientRegistration, Order, OrderPlacement
 
 from . import task_refs
 from .base import MirroredAdmin, ReadOnlyAdmin, ReadOnlyInline
+from .client_link import ClientLinkAdminMixin
 from .display import admin_link, badge, bool_badge, client_standing, money
 from .filters import PresentAtDrGreenFilter, StatusValueFilter
 
@@ -87,7 +88,7 @@ class ClientPlacementInline(ReadOnlyInline):
 
 
 @admin.register(Client)
-class ClientAdmin(MirroredAdmin):
+class ClientAdmin(ClientLinkAdminMixin, MirroredAdmin):
     refresh_task = task_refs.CLIENT_REFRESH
     refresh_noun = "clients"
 

@@ -8,7 +8,8 @@ Three ways in, all ending in a :class:`Principal` on ``request.auth``:
   token must never be a way into staff views).
 * ``Authorization: Token <customer token>``: a customer calling directly (token bound to
   the user when it was issued).
-* ``Authorization: Token <staff token>``: staff tools (staff endpoints only).
+* ``Authorization: Token <staff token>``: staff tools (staff endpoints only), only while
+  the token's user is active and staff.
 * a Django session (the demo storefront, the admin's logged-in staff): the session user,
   staff endpoints only when ``is_staff``; CSRF enforced for unsafe methods by DRF.
 
@@ -29,6 +30,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 
 from integration.models import ApiToken, TokenKind, hash_token
+from integration.models.tokens import staff_user_current
 from integration.selectors.auth import api_token_active, customer_active
 
 logger = logging.getLogger("integration.api.auth")
@@ -74,8 +76,8 @@ class Principal:
 
 
 class TokenUser:
-    """``request.user`` for a token with no user of its own (a storefront or staff token
-    not bound to a login): authenticated, but it is nobody's account."""
+    """``request.user`` for a storefront token not naming a customer: authenticated, but it
+    is nobody's account."""
 
     pk = id = None
     is_active = True
@@ -96,7 +98,8 @@ def _customer_from_header(request) -> Any | None:
     if raw is None:
         return None
     raw = raw.strip()
-    if not raw.isdigit() or len(raw) > 18:
+    # ASCII digits only: str.isdigit() is also true for "²" or "١", which int() reads or chokes on.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise exceptions.AuthenticationFailed(f"{CUSTOMER_HEADER} must be a customer id (digits).")
     # Staff accounts are not customers: naming one must not lend a storefront token any of
     # their rights; unknown and staff ids get the same answer so ids cannot be probed.
@@ -112,7 +115,10 @@ class ApiTokenAuthentication(BaseAuthentication):
     keyword = "Token"
 
     def authenticate(self, request):
-        parts = get_authorization_header(request).split()
+        try:
+            parts = get_authorization_header(request).split()
+        except UnicodeEncodeError:  # not even Latin-1: no token of ours
+            raise exceptions.AuthenticationFailed("Invalid token.") from None
         if not parts or parts[0].lower() not in _KEYWORDS:
             if request.META.get(_CUSTOMER_META) is not None and not parts:
                 # A customer header without a token is a storefront misconfiguration; say so
@@ -142,10 +148,14 @@ class ApiTokenAuthentication(BaseAuthentication):
         if request.META.get(_CUSTOMER_META) is not None:
             raise exceptions.AuthenticationFailed(f"{CUSTOMER_HEADER} is only for storefront tokens.")
         if token.kind == TokenKind.STAFF:
+            # Staff rights end with the account's: a staff token works only while its user
+            # is active and staff (a token without a user is from before this rule).
+            if not staff_user_current(token.user if token.user_id else None):
+                raise exceptions.AuthenticationFailed("Invalid or revoked token.")
             principal = Principal(
                 kind="staff", via="token", token_id=token.pk, token_kind=token.kind, staff_user=token.user
             )
-            return token.user or TokenUser(is_staff=True), principal
+            return token.user, principal
         if token.kind == TokenKind.CUSTOMER and token.user is not None and token.user.is_active:
             principal = Principal(
                 kind="customer", via="token", customer=token.user, token_id=token.pk, token_kind=token.kind

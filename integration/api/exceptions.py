@@ -52,6 +52,11 @@ _DRF_CODES: dict[type[exceptions.APIException], str] = {
 GENERIC_ERROR_CODES: dict[str, str] = {
     "validation_error": "400: the request failed validation; `details` maps each field to its messages.",
     "parse_error": "400: the body is not valid JSON.",
+    "json_too_deep": "400: JSON nested deeper than 32 levels (`details.maxDepth`).",
+    "invalid_text": "400: a NUL character or a lone surrogate in the path, a query parameter, a header or "
+    "the body (`details.where`).",
+    "invalid_content_length": "400: the Content-Length header is not a number.",
+    "payload_too_large": "413: the body is larger than the limit (`details.limitBytes`).",
     "idempotency_key_missing": "400: checkout needs an `Idempotency-Key` header.",
     "not_authenticated": "401: no credentials were sent.",
     "authentication_failed": "401: unknown, malformed or revoked token, or unknown customer.",

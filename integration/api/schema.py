@@ -94,25 +94,27 @@ CUSTOMER_HEADER_PARAMETER = OpenApiParameter(
 )
 
 _STATUS_TEXT = {
-    400: "Invalid request (`validation_error` with per-field `details`, or `parse_error`).",
+    400: "Invalid request (`validation_error` with per-field `details`, `parse_error`, `json_too_deep`, "
+    "`invalid_text`: NUL or a lone surrogate anywhere).",
     401: "Missing, invalid or revoked credentials (`not_authenticated`, `authentication_failed`).",
     403: "Authenticated but not allowed (`customer_required`, `staff_required`, `permission_denied`).",
     404: "Not found for this caller (`not_found`).",
     405: "Method not allowed (`method_not_allowed`).",
     406: "Not acceptable (`not_acceptable`).",
     409: "Conflict.",
+    413: "Request body too large (`payload_too_large`; the limit in `details.limitBytes`).",
     415: "Unsupported media type (`unsupported_media_type`).",
     429: "Throttled (`throttled`); see `Retry-After`.",
     502: "Dr Green answered with an error (`drgreen_error`).",
     503: "Dr Green unavailable (`drgreen_unavailable`, `retryable: true`).",
 }
 
-_COMMON = (400, 401, 403, 405, 406, 415, 429)
+_COMMON = (400, 401, 403, 405, 406, 413, 415, 429)
 
 
 def error_responses(*statuses: int, extra: dict[int, str] | None = None) -> dict[int, OpenApiResponse]:
     """Error responses for ``extend_schema(responses=...)``: the common ones (400, 401, 403,
-    405, 406, 415, 429) plus ``statuses``; ``extra`` overrides the description per status
+    405, 406, 413, 415, 429) plus ``statuses``; ``extra`` overrides the description per status
     (to list the service codes an endpoint can answer with)."""
     out: dict[int, OpenApiResponse] = {}
     for code in sorted(set(_COMMON) | set(statuses)):

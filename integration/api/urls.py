@@ -4,6 +4,7 @@ our correlation id); anything else is a JSON 404."""
 from django.urls import path
 
 from .views.checkout import CheckoutApi, PlacementDetailApi
+from .views.email_proof import RegistrationConfirmApi
 from .views.health import HealthApi
 from .views.orders import OrderDetailApi, OrderListApi, OrderStatusApi
 from .views.profile import ProfileApi, RegistrationApi
@@ -23,6 +24,7 @@ urlpatterns = [
     path("strains", StrainListApi.as_view(), name="strains"),
     path("me", ProfileApi.as_view(), name="me"),
     path("me/registration", RegistrationApi.as_view(), name="registration"),
+    path("me/registration/confirm", RegistrationConfirmApi.as_view(), name="registration-confirm"),
     path("checkout", CheckoutApi.as_view(), name="checkout"),
     path("placements/<uuid:correlation_id>", PlacementDetailApi.as_view(), name="placement"),
     path("orders", OrderListApi.as_view(), name="orders"),

@@ -2,6 +2,7 @@
 
 from .base import MONEY, QUANTITY, AddressFields, MirroredModel
 from .clients import Client, ShippingAddress
+from .email_proof import ClientLinkProof
 from .notifications import Notification
 from .onboarding import ClientRegistration, RegistrationState
 from .orders import (
@@ -32,6 +33,7 @@ __all__ = [
     "ApiToken",
     "BreakerState",
     "Client",
+    "ClientLinkProof",
     "ClientRegistration",
     "MirroredModel",
     "Notification",

@@ -21,6 +21,9 @@ class RegistrationState(models.TextChoices):
     FOREIGN = "foreign", "Email or phone belongs to another store"
     INVALID = "invalid", "Rejected by Dr Green"
     UNKNOWN = "unknown", "Outcome unknown"
+    # An existing client of this store has this email: linked only once the code sent to
+    # that address comes back (integration.services.onboarding.email_proof).
+    PROOF_REQUIRED = "proof_required", "Waiting for proof of the email"
 
 
 class ClientRegistration(models.Model):

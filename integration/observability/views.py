@@ -2,10 +2,14 @@
 
 Allowed when any of these holds:
 - ``Authorization: Bearer <DRGREEN_METRICS_TOKEN>`` (the scraper's configured secret);
-- ``Authorization: Bearer|Token <staff API token>`` (an active ``ApiToken`` of kind staff);
+- ``Authorization: Bearer|Token <staff API token>`` (an unrevoked ``ApiToken`` of kind staff
+  whose user is active and staff);
 - a logged-in staff user (a person looking in a browser);
-- ``REMOTE_ADDR`` inside ``DRGREEN_METRICS_ALLOWED_IPS`` (default: loopback only).
-``X-Forwarded-For`` is deliberately ignored: any client can write it.
+- the client address inside ``DRGREEN_METRICS_ALLOWED_IPS`` (default: loopback only), but
+  only when no proxy is configured. Behind proxies (``DRGREEN_API_NUM_PROXIES`` > 0 or
+  ``FORWARDED_ALLOW_IPS`` set) every request may arrive from the proxy's own address, often
+  127.0.0.1 on the same host, so the address proves nothing: a token is required.
+``X-Forwarded-For`` is never read here: any client can write it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from integration.models import ApiToken, TokenKind, hash_token
+from integration.models.tokens import staff_user_current
 
 from .metrics import render_metrics
 
@@ -33,7 +38,16 @@ def _bearer(request) -> str:
     return value.strip() if scheme.lower() in ("bearer", "token") else ""
 
 
+def behind_proxy() -> bool:
+    """A proxy is configured in front of the app (the same settings the throttles and
+    gunicorn read)."""
+    num_proxies = (getattr(settings, "REST_FRAMEWORK", {}) or {}).get("NUM_PROXIES") or 0
+    return int(num_proxies) > 0 or bool(str(getattr(settings, "FORWARDED_ALLOW_IPS", "") or "").strip())
+
+
 def _allowed_ip(request) -> bool:
+    if behind_proxy():
+        return False
     try:
         addr = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
     except ValueError:
@@ -53,10 +67,14 @@ def metrics_allowed(request, *, sessions: bool = True) -> bool:
     if token and configured and hmac.compare_digest(token.encode(), configured.encode()):
         return True
     if token:
-        row = ApiToken.objects.filter(
-            token_hash=hash_token(token), kind=TokenKind.STAFF, revoked_at__isnull=True
-        ).first()
-        if row is not None:
+        row = (
+            ApiToken.objects.filter(
+                token_hash=hash_token(token), kind=TokenKind.STAFF, revoked_at__isnull=True
+            )
+            .select_related("user")
+            .first()
+        )
+        if row is not None and staff_user_current(row.user):
             ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
             return True
     user = getattr(request, "user", None) if sessions else None

@@ -18,6 +18,7 @@ from integration.selectors.customers import customer_client
 from integration.services.checkout import order_place, placement_get
 
 from ..exceptions import ApiError
+from ..fields import AsciiDecimalField, StrictUUIDField
 from ..permissions import IsCustomer
 from ..schema import CUSTOMER_HEADER_PARAMETER, error_responses
 from .serializers import OrderSummarySerializer
@@ -35,6 +36,20 @@ CHECKOUT_ERROR_CODES = {
     503: "`drgreen_unavailable` (`retryable: true`): the mirror was stale and Dr Green could not "
     "be asked; nothing was placed, retry with the same key.",
 }
+
+
+REJECTION_MESSAGES = {
+    "client_inactive": "Your Dr Green account is not active.",
+    "client_not_found": "Your Dr Green account could not be found; contact support.",
+    "client_cart_unknown": "Your Dr Green account could not be found; contact support.",
+    "kyc_pending": "Identity verification (KYC) is not complete yet.",
+    "client_not_verified": "Your account is waiting for Dr Green's approval.",
+    "no_shipping_address": "Your Dr Green account has no shipping address.",
+    "insufficient_stock": "There is not enough stock for this order.",
+    "strain_unavailable": "A product in this order is not available.",
+    "drgreen_unavailable": "Dr Green could not take the order; try again later.",
+}
+REJECTION_FALLBACK = "Dr Green could not take this order. Contact support with the checkout's correlationId."
 
 
 def checkout_execute_mode() -> str:
@@ -78,7 +93,10 @@ class PlacementOutputSerializer(serializers.Serializer):
     def get_rejection(self, placement: OrderPlacement):
         if placement.state != PlacementState.REJECTED and not placement.rejection_code:
             return None
-        return {"code": placement.rejection_code or "rejected", "message": placement.rejection_message}
+        # rejection_message may be Dr Green's own text (staff see it in the admin); the
+        # customer gets the plain message of the stable code, and quotes correlationId.
+        code = placement.rejection_code or "rejected"
+        return {"code": code, "message": REJECTION_MESSAGES.get(code, REJECTION_FALLBACK)}
 
     @extend_schema_field(OrderSummarySerializer(allow_null=True))
     def get_order(self, placement: OrderPlacement):
@@ -113,8 +131,8 @@ class CheckoutApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         class LineSerializer(serializers.Serializer):
-            strainId = serializers.UUIDField()  # noqa: N815
-            quantity = serializers.DecimalField(
+            strainId = StrictUUIDField()  # noqa: N815
+            quantity = AsciiDecimalField(
                 max_digits=9,
                 decimal_places=3,
                 min_value=Decimal("0.001"),

@@ -65,7 +65,9 @@ class RegistrationSerializer(serializers.Serializer):
         help_text="pending (waiting to be sent, e.g. Dr Green's KYC provider is down: nothing is "
         "lost, it is retried), submitting, created, linked (an existing client of this store), "
         "foreign (the email or phone belongs to another store), invalid (Dr Green refused the "
-        "data, see `error`), unknown (outcome being checked).",
+        "data, see `error`), unknown (outcome being checked), proof_required (the email belongs "
+        "to an existing client: a code was mailed there, send it to `/me/registration/confirm`; "
+        "nothing of that client is shown until then).",
     )
     error = serializers.SerializerMethodField()
     kycLink = serializers.CharField(source="kyc_link", help_text="Empty unless Dr Green returned one.")  # noqa: N815

@@ -1,7 +1,7 @@
 """Create, list and revoke API tokens for the storefront API.
 
     manage.py drgreen_token create --name web-shop --kind storefront
-    manage.py drgreen_token create --name ops --kind staff [--user alice]
+    manage.py drgreen_token create --name ops --kind staff --user alice   # an active staff user
     manage.py drgreen_token create --name app --kind customer --user 42
     manage.py drgreen_token list [--all]
     manage.py drgreen_token revoke <id or prefix>
@@ -14,6 +14,7 @@ shows prefixes, never tokens or hashes.
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 from django.utils import timezone
@@ -40,7 +41,7 @@ class Command(BaseCommand):
         create = sub.add_parser("create", help="issue a token and print it once")
         create.add_argument("--name", required=True)
         create.add_argument("--kind", required=True, choices=TokenKind.values)
-        create.add_argument("--user", help="username or id (required for customer tokens)")
+        create.add_argument("--user", help="username or id (required for customer and staff tokens)")
         create.add_argument("--quiet", action="store_true", help="print only the token")
         listing = sub.add_parser("list", help="list tokens (prefixes only)")
         listing.add_argument("--all", action="store_true", help="include revoked tokens")
@@ -52,11 +53,10 @@ class Command(BaseCommand):
 
     def _create(self, options) -> None:
         user = _user(options["user"]) if options.get("user") else None
-        if options["kind"] == TokenKind.CUSTOMER and user is None:
-            raise CommandError("a customer token needs --user")
-        if options["kind"] == TokenKind.STOREFRONT and user is not None:
-            raise CommandError("a storefront token acts for customers named per request; no --user")
-        token, clear = ApiToken.issue(name=options["name"], kind=options["kind"], user=user)
+        try:
+            token, clear = ApiToken.issue(name=options["name"], kind=options["kind"], user=user)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
         if options["quiet"]:
             self.stdout.write(clear)
             return

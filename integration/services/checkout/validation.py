@@ -237,7 +237,9 @@ def _is_fresh(when: datetime | None, *, now: datetime, ttl: float) -> bool:
 
 
 def _upstream(exc: DrGreenError) -> UpstreamError:
-    return UpstreamError(f"Dr Green could not be reached to check the order ({exc.message}).")
+    # Dr Green's own text stays in the log; the customer gets the plain message.
+    logger.info("checkout validation: Dr Green failed: %s", (exc.message or "")[:500])
+    return UpstreamError("Dr Green could not be reached to check the order; try again shortly.")
 
 
 def client_refresh(*, client: Client) -> Client:

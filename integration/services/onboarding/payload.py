@@ -18,8 +18,8 @@ from integration.services.errors import ServiceError
 from .countries import country_alpha3
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE_CODE = re.compile(r"^\+?\d{1,4}$")
-_DIGITS = re.compile(r"^\d{4,15}$")
+_PHONE_CODE = re.compile(r"^\+?[0-9]{1,4}\Z")  # [0-9], not \d: \d also matches "١" or "４"
+_DIGITS = re.compile(r"^[0-9]{4,15}\Z")
 
 HISTORY5 = frozenset({
     "anxiety_disorders_including_generalized_anxiety_disorder_ocd_or_other", "depression",

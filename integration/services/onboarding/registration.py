@@ -4,8 +4,8 @@
 
 * 201 → mirror the client through the sync path, link it to the storefront user;
 * 409 (email or phone exists, globally) → the client may be ours: look it up within the
-  holder (``search`` + ``searchBy=clientName``); found → link; not found → another store
-  owns it (``client_exists_elsewhere``);
+  holder (``search`` + ``searchBy=clientName``); found → linked only after proof of its
+  email (``email_proof``); not found → another store owns it (``client_exists_elsewhere``);
 * 403 ``API not available`` (KYC provider down) → stay ``pending``; the beat sweep sends it
   again later, so nothing typed is lost;
 * no answer after sending → ``unknown``; the next attempt looks the email up before
@@ -39,7 +39,9 @@ from integration.services.sync import (
     client_upsert_from_detail,
     clients_upsert_from_list,
 )
+from integration.services.text import json_has_bad_text
 
+from .email_proof import link_proof_start
 from .payload import registration_payload_build
 
 logger = logging.getLogger("integration.onboarding")
@@ -50,6 +52,14 @@ LEASE = timedelta(minutes=2)
 LOST_TASK_GRACE = timedelta(minutes=1)
 BACKOFF_BASE_S = 60.0
 BACKOFF_MAX_S = 1800.0
+CUSTOMER_MESSAGES = {
+    "kyc_unavailable": "Dr Green's identity check is unavailable right now; your registration is kept "
+    "and sent again automatically.",
+    "drgreen_unavailable": "Dr Green did not answer yet; your registration is kept and checked again "
+    "automatically.",
+    "registration_invalid": "Dr Green could not accept these details. Check them and try again, or "
+    "contact support with the registration reference.",
+}
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -67,6 +77,11 @@ def client_register(*, user, data: dict[str, Any], submit: str = "inline") -> Cl
     """
     if submit not in ("inline", "task"):
         raise ValueError("submit must be 'inline' or 'task'")
+    if json_has_bad_text(data):
+        # Never kept, never sent: Dr Green could not take it and it would be retried forever.
+        raise ServiceError(
+            "invalid_registration", "NUL characters and lone surrogates are not accepted.", status=400
+        )
     payload = registration_payload_build(data=data)
     owner = user if getattr(user, "pk", None) else None
     with transaction.atomic():
@@ -192,6 +207,12 @@ def _resolve_conflict(registration: ClientRegistration) -> ClientRegistration:
 def _link(registration: ClientRegistration, item: dict[str, Any], *, created: bool) -> ClientRegistration:
     result = clients_upsert_from_list(items=[item])
     client = Client.objects.get(pk=next(iter(result.pks.values())))
+    if registration.user_id and client.user_id != registration.user_id:
+        # A client this registration did not itself create (or whose user was deleted): an
+        # email typed is no proof of owning it. Linked only once the mailed code comes back.
+        # Held by another customer here: the same answer, and no code (it cannot be linked),
+        # so the reply never tells whether this email is someone's account in this store.
+        return link_proof_start(registration=registration, client=client, send=client.user_id is None)
     state = RegistrationState.CREATED if created else RegistrationState.LINKED
     return _done(registration, client, state)
 
@@ -238,7 +259,14 @@ def _finish(
     now = timezone.now()
     registration.state = state
     registration.last_error_code = code
-    registration.last_error = message or (str(error) if error else "")
+    # The customer reads last_error: a plain message per code, never Dr Green's own text
+    # (which goes to the log, beside the correlation id the customer is shown).
+    registration.last_error = message or CUSTOMER_MESSAGES.get(code, CUSTOMER_MESSAGES["drgreen_unavailable"])
+    named = _fields_named(registration.payload, error) if code == "registration_invalid" else []
+    if named:
+        registration.last_error += f" Fields: {', '.join(named)}."
+    if error is not None:
+        logger.info("onboarding %s: Dr Green said: %s", registration.correlation_id, str(error)[:500])
     retry = state in OPEN_STATES
     registration.next_attempt_at = now + _backoff(registration.attempts) if retry else None
     if error is not None and getattr(error, "retry_after", None) and retry:
@@ -250,6 +278,22 @@ def _finish(
     )
     logger.info("onboarding %s: %s (%s)", registration.correlation_id, state, code)
     return registration
+
+
+def _fields_named(payload: Any, error: DrGreenError | None) -> list[str]:
+    """Our own form's field names that Dr Green's refusal mentions (its text is not shown;
+    the names it points at are)."""
+    text = str(error or "")
+    names: set[str] = set()
+    stack = [payload]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            names.update(key for key in item if isinstance(key, str) and len(key) > 2)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return sorted(name for name in names if name in text)
 
 
 def registrations_retry_due(*, now=None, limit: int = 100) -> dict[str, int]:

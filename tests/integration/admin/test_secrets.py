@@ -35,8 +35,8 @@ def test_token_add_shows_the_clear_token_once_and_then_only_the_prefix(admin_cli
         assert clear not in html and token.token_hash not in html
 
 
-def test_token_revoke_action(admin_client_):
-    token, _ = ApiToken.issue(name="old", kind="staff")
+def test_token_revoke_action(admin_client_, store_admin_user):
+    token, _ = ApiToken.issue(name="old", kind="staff", user=store_admin_user)
     admin_client_.post(
         reverse("admin:integration_apitoken_changelist"),
         {"action": "revoke", "_selected_action": [token.pk], "index": 0},
@@ -86,3 +86,21 @@ def test_drgreen_keys_never_appear_on_any_page(admin_client_, world, settings):
         assert SECRET not in html and API_KEY not in html, url
         for token in ApiToken.objects.all():
             assert token.token_hash not in html, url
+
+
+def test_token_add_refuses_a_staff_token_for_anyone_but_active_staff(admin_client_, store_admin_user):
+    from django.contrib.auth import get_user_model
+
+    customer = get_user_model().objects.create_user("shopper", "shopper@example.test", None)
+    leaver = get_user_model().objects.create_user("leaver", None, None, is_staff=True, is_active=False)
+    for user in ("", customer.pk, leaver.pk):
+        response = admin_client_.post(
+            reverse("admin:integration_apitoken_add"), {"name": "ops", "kind": "staff", "user": user}
+        )
+        assert response.status_code == 200 and "active staff user" in response.content.decode()
+    assert not ApiToken.objects.exists()
+    response = admin_client_.post(
+        reverse("admin:integration_apitoken_add"),
+        {"name": "ops", "kind": "staff", "user": store_admin_user.pk},
+    )
+    assert "clear_token" in response.context and ApiToken.objects.get().user_id == store_admin_user.pk

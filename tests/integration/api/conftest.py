@@ -271,8 +271,13 @@ def storefront_token(db) -> str:
 
 
 @pytest.fixture
-def staff_token(db) -> str:
-    return ApiToken.issue(name="ops", kind=TokenKind.STAFF)[1]
+def staff_user(db):
+    return make_user(staff=True)
+
+
+@pytest.fixture
+def staff_token(staff_user) -> str:
+    return ApiToken.issue(name="ops", kind=TokenKind.STAFF, user=staff_user)[1]
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import logging
 import pytest
 from django.utils import timezone
 
-from integration.models import ApiToken, TokenKind
+from integration.models import ApiToken, TokenKind, hash_token
 
 from .conftest import Api, error_of, make_client, make_order, make_user
 
@@ -146,3 +146,27 @@ def test_tokens_are_stored_hashed_and_never_echoed_or_logged(storefront_token, c
         assert token.token_hash not in r.content.decode()
     assert storefront_token not in caplog.text
     assert token.token_hash not in caplog.text
+
+
+@pytest.mark.parametrize("change", [{"is_staff": False}, {"is_active": False}])
+def test_a_staff_token_works_only_while_its_user_is_active_staff(staff_token, staff_user, change):
+    api = Api(token=staff_token)
+    assert api.get("/api/v1/staff/orders/counts").status_code == 200
+    type(staff_user).objects.filter(pk=staff_user.pk).update(**change)
+    r = api.get("/api/v1/staff/orders/counts")
+    assert r.status_code == 401 and error_of(r)["code"] == "authentication_failed"
+
+
+def test_a_staff_token_without_a_user_is_refused(db):
+    ApiToken.objects.create(name="legacy", kind="staff", prefix="dgs_legacy", token_hash=hash_token("legacy"))
+    r = Api(token="legacy").get("/api/v1/staff/orders/counts")
+    assert r.status_code == 401
+
+
+def test_staff_tokens_are_issued_only_for_active_staff_users(db):
+    from django.core.exceptions import ValidationError
+
+    for user in (None, make_user(), make_user(staff=True, is_active=False)):
+        with pytest.raises(ValidationError):
+            ApiToken.issue(name="ops", kind="staff", user=user)
+    assert not ApiToken.objects.exists()

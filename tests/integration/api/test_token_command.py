@@ -39,7 +39,8 @@ def test_create_list_revoke_round_trip():
 
 
 def test_verbose_create_prints_the_token_once():
-    out = run("create", "--name", "ops", "--kind", "staff")
+    staff = make_user(staff=True)
+    out = run("create", "--name", "ops", "--kind", "staff", "--user", staff.username)
     clear = out.strip().splitlines()[-1]
     assert out.count(clear) == 1
     assert ApiToken.objects.get().token_hash == hash_token(clear)
@@ -55,3 +56,11 @@ def test_customer_tokens_need_a_user_and_storefront_tokens_refuse_one():
     assert Api(token=clear).get("/api/v1/me").json()["customerId"] == user.pk
     with pytest.raises(CommandError):
         run("revoke", "nope")
+
+
+def test_staff_tokens_only_for_active_staff_users():
+    customer, leaver = make_user(), make_user(staff=True, is_active=False)
+    for args in ((), ("--user", customer.username), ("--user", leaver.username)):
+        with pytest.raises(CommandError, match="active staff user"):
+            run("create", "--name", "ops", "--kind", "staff", *args)
+    assert not ApiToken.objects.exists()

@@ -10,7 +10,16 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from integration.models import ApiCall, ApiToken, BreakerState, Client, Order, OrderPlacement, SyncRun
+from integration.models import (
+    ApiCall,
+    ApiToken,
+    BreakerState,
+    Client,
+    Order,
+    OrderPlacement,
+    SyncRun,
+    hash_token,
+)
 
 OUTSIDE = "203.0.113.9"  # TEST-NET-3: never in the default loopback allowlist
 
@@ -33,6 +42,34 @@ class TestAccess:
         r = client.get("/metrics", REMOTE_ADDR=OUTSIDE, HTTP_X_FORWARDED_FOR="127.0.0.1")
         assert r.status_code == 403
 
+    @pytest.mark.parametrize(
+        "proxy",
+        [
+            {"FORWARDED_ALLOW_IPS": "127.0.0.1"},
+            {"FORWARDED_ALLOW_IPS": "10.0.0.5,10.0.0.6"},
+            {"REST_FRAMEWORK_NUM_PROXIES": 1},
+        ],
+    )
+    def test_behind_a_proxy_the_address_proves_nothing(self, client, settings, proxy):
+        # A reverse proxy on the same host: every request arrives from 127.0.0.1.
+        if "REST_FRAMEWORK_NUM_PROXIES" in proxy:
+            settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+        else:
+            settings.FORWARDED_ALLOW_IPS = proxy["FORWARDED_ALLOW_IPS"]
+        settings.ALLOWED_HOSTS = ["store.example.com"]
+        settings.DRGREEN_METRICS_TOKEN = "scrape-secret-0123456789"
+        for host in ("store.example.com", "web:8000"):  # the view, and the scraper's early path
+            for extra in ({}, {"HTTP_X_FORWARDED_FOR": "127.0.0.1"}, {"HTTP_X_FORWARDED_FOR": OUTSIDE}):
+                r = client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_HOST=host, **extra)
+                assert r.status_code in (400, 403) and b"drgreen_" not in r.content, (host, extra)
+            ok = client.get(
+                "/metrics",
+                REMOTE_ADDR="127.0.0.1",
+                HTTP_HOST=host,
+                headers={"Authorization": "Bearer scrape-secret-0123456789"},
+            )
+            assert ok.status_code == 200 and b"drgreen_" in ok.content
+
     def test_loopback_is_allowed_by_default(self, client):
         assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 200
 
@@ -52,9 +89,10 @@ class TestAccess:
         assert ok.status_code == 200 and wrong.status_code == 403
 
     def test_staff_api_token_but_not_a_storefront_or_revoked_one(self, client):
-        _, staff = ApiToken.issue(name="ops", kind="staff")
+        ops = get_user_model().objects.create_user("ops-token-user", is_staff=True)
+        _, staff = ApiToken.issue(name="ops", kind="staff", user=ops)
         _, storefront = ApiToken.issue(name="shop", kind="storefront")
-        revoked_row, revoked = ApiToken.issue(name="old", kind="staff")
+        revoked_row, revoked = ApiToken.issue(name="old", kind="staff", user=ops)
         revoked_row.revoked_at = timezone.now()
         revoked_row.save()
 
@@ -64,6 +102,26 @@ class TestAccess:
         assert get(staff).status_code == 200
         assert get(storefront).status_code == 403
         assert get(revoked).status_code == 403
+
+    @pytest.mark.parametrize("change", [{"is_staff": False}, {"is_active": False}])
+    def test_a_staff_token_ends_with_its_users_staff_rights(self, client, change):
+        ops = get_user_model().objects.create_user("ops-leaver", is_staff=True)
+        _, staff = ApiToken.issue(name="ops", kind="staff", user=ops)
+        headers = {"Authorization": f"Token {staff}"}
+        assert client.get("/metrics", REMOTE_ADDR=OUTSIDE, headers=headers).status_code == 200
+        get_user_model().objects.filter(pk=ops.pk).update(**change)
+        assert client.get("/metrics", REMOTE_ADDR=OUTSIDE, headers=headers).status_code == 403
+        # The scraper's early path (before host validation) applies the same rule.
+        scrape = client.get("/metrics", REMOTE_ADDR=OUTSIDE, HTTP_HOST="web:8000", headers=headers)
+        assert scrape.status_code in (400, 403)  # refused early, then the host check refuses
+
+    def test_a_staff_token_from_before_the_rule_without_a_user_is_refused(self, client):
+        row = ApiToken.objects.create(
+            name="legacy", kind="staff", prefix="dgs_legacy", token_hash=hash_token("legacy")
+        )
+        assert row.user_id is None
+        headers = {"Authorization": "Token legacy"}
+        assert client.get("/metrics", REMOTE_ADDR=OUTSIDE, headers=headers).status_code == 403
 
     def test_logged_in_staff_user(self, client):
         user = get_user_model().objects.create_user("ops-person", password="x", is_staff=True)

@@ -4,12 +4,14 @@ the KYC provider being down, an unanswered create, readable statuses."""
 from __future__ import annotations
 
 import copy
+import re
 import uuid
 import zlib
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.utils import timezone
 
 from integration.drgreen import DrGreenClient
@@ -18,6 +20,7 @@ from integration.services.errors import ServiceError
 from integration.services.onboarding import (
     client_readable_status,
     client_register,
+    link_proof_confirm,
     registration_payload_build,
     registration_readable_status,
     registrations_retry_due,
@@ -97,6 +100,11 @@ class TestPayload:
             ({"medicalRecord__medicalHistory14": ["never", "vaporizing"]}, "medicalRecord.medicalHistory14"),
             ({"medicalRecord__medicalHistory7": ["anxiety"]}, "medicalRecord.medicalHistory7Relation"),
             ({"contactNumber": "12"}, "contactNumber"),
+            # Digits are ASCII: other scripts' digits are not read as a phone number.
+            ({"contactNumber": "٧٧٠٠٩٠٠١٢٣"}, "contactNumber"),
+            ({"contactNumber": "７７００９００１２３"}, "contactNumber"),
+            ({"phoneCode": "+٤٤"}, "phoneCode"),
+            ({"medicalRecord__dob": "１９９０-04-01"}, "medicalRecord.dob"),
         ],
     )
     def test_mistakes_are_reported_per_field(self, changes, path):
@@ -149,9 +157,14 @@ def test_a_409_for_our_own_client_links_it_and_never_hands_it_to_someone_else(ho
     assert again.pk != first.pk and again.state == RegistrationState.LINKED
     assert again.client_id == first.client_id
     other = get_user_model().objects.create_user("someone", "someone@example.com", "pw-not-used")
+    # Someone else gets the answer an unheld client gets ("check your email"), and no code:
+    # nothing tells them this email is a customer's here.
+    taken = client_register(user=other, data=form(email.upper()))
+    assert taken.state == RegistrationState.PROOF_REQUIRED and taken.client is None
+    assert mail.outbox == []
     with pytest.raises(ServiceError) as err:
-        client_register(user=other, data=form(email.upper()))
-    assert err.value.code == "client_already_registered" and err.value.status == 409
+        link_proof_confirm(user=other, code="000000")
+    assert err.value.code == "link_code_invalid"
     assert Client.objects.get(pk=first.client_id).user_id == user.pk
 
 
@@ -189,10 +202,19 @@ def test_an_unanswered_create_is_looked_up_before_sending_again(holder, user, em
     holder.sandbox.add_fault(method="POST", path=fx.CLIENTS_PATH, kind="drop_after_commit", count=1)
     registration = client_register(user=user, data=form(email.upper()))
     assert registration.state == RegistrationState.UNKNOWN
-    assert registrations_retry_due(now=timezone.now() + timedelta(hours=1)) == {RegistrationState.CREATED: 1}
+    # Found by its email, the client cannot be told apart from someone else's: the code
+    # mailed to that address (here the customer's own) links it.
+    due = registrations_retry_due(now=timezone.now() + timedelta(hours=1))
+    assert due == {RegistrationState.PROOF_REQUIRED: 1}
     assert _remote_emails(holder).count(email) == 1
     registration.refresh_from_db()
-    assert registration.client.user_id == user.pk
+    assert registration.client is None and not Client.objects.filter(user=user).exists()
+    (message,) = mail.outbox
+    assert message.to == [email]
+    code = re.search(r"code: (\d{6})", message.body).group(1)
+    linked = link_proof_confirm(user=user, code=code)
+    assert linked.pk == registration.pk and linked.state == RegistrationState.LINKED
+    assert linked.client.user_id == user.pk
 
 
 @pytestmark_db
@@ -200,6 +222,8 @@ def test_dr_green_refusing_the_details_is_reported(holder, user, email):
     with pytest.raises(ServiceError) as err:
         client_register(user=user, data=form(email, medicalRecord__medicalConditions=["made_up_condition"]))
     assert err.value.code == "registration_invalid" and "medicalConditions" in err.value.message
+    # Our plain message naming our own field, not Dr Green's text.
+    assert err.value.message.startswith("Dr Green could not accept these details.")
     assert ClientRegistration.objects.get().state == RegistrationState.INVALID
 
 
@@ -217,3 +241,13 @@ def test_dr_green_refusing_the_details_is_reported(holder, user, email):
 def test_readable_status(approval, kyc, active, text):
     client = Client(admin_approval=approval, is_kyc_verified=kyc, is_active=active)
     assert client_readable_status(client=client) == text
+
+
+@pytestmark_db
+@pytest.mark.parametrize("bad", ["\x00", "\ud800", "a\udfffb"])
+def test_nul_and_lone_surrogates_are_refused_before_anything_is_kept_or_sent(holder, user, email, bad):
+    with pytest.raises(ServiceError) as err:
+        client_register(user=user, data=form(email, medicalRecord__medicalConditions=[bad]))
+    assert err.value.code == "invalid_registration" and err.value.status == 400
+    assert not ClientRegistration.objects.exists()
+    assert email not in _remote_emails(holder)
