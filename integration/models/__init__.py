@@ -15,6 +15,7 @@ from .orders import (
     StatusChange,
 )
 from .placements import OrderPlacement, PlacementAttempt, PlacementState
+from .privacy import AccessLogEntry, ErasureRecord, SealedJSONField
 from .sales import Sale
 from .strains import Strain, StrainAvailability
 from .sync import ApiCall, BreakerState, SyncLease, SyncRun
@@ -28,10 +29,12 @@ __all__ = [
     "TERMINAL_ADMIN_APPROVALS",
     "TERMINAL_ORDER_STATUSES",
     "AddressFields",
+    "AccessLogEntry",
     "ApiCall",
     "ApiToken",
     "BreakerState",
     "Client",
+    "ErasureRecord",
     "ClientRegistration",
     "MirroredModel",
     "Notification",
@@ -43,6 +46,7 @@ __all__ = [
     "PlacementState",
     "RegistrationState",
     "Sale",
+    "SealedJSONField",
     "ShippingAddress",
     "StatusChange",
     "Strain",

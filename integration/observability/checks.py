@@ -33,6 +33,16 @@ def check_production_settings(app_configs=None, **kwargs):
                 id="drgreen.E102",
             )
         )
+    if not str(getattr(settings, "DRGREEN_DATA_KEYS", "") or "").strip():
+        errors.append(
+            checks.Error(
+                "DRGREEN_DATA_KEYS is empty: held registrations are encrypted with a key derived "
+                "from DJANGO_SECRET_KEY.",
+                hint="Set DRGREEN_DATA_KEYS to a Fernet key (python -c 'from cryptography.fernet "
+                "import Fernet; print(Fernet.generate_key().decode())'); see README, Data protection.",
+                id="drgreen.E104",
+            )
+        )
     for entry in getattr(settings, "DRGREEN_METRICS_ALLOWED_IPS", []):
         try:
             ipaddress.ip_network(entry, strict=False)

@@ -141,6 +141,7 @@ def _read_secrets() -> list[str]:
             getattr(settings, "DRGREEN_METRICS_TOKEN", ""),
             getattr(settings, "SANDBOX_CONTROL_TOKEN", ""),
         ]
+        values += [k.strip() for k in str(getattr(settings, "DRGREEN_DATA_KEYS", "") or "").split(",")]
         for db in getattr(settings, "DATABASES", {}).values():
             values.append(db.get("PASSWORD", "") or "")
     except Exception:  # noqa: BLE001 - redaction must never break logging

@@ -35,6 +35,7 @@ _REGISTRATION_STATUS = {
     RegistrationState.UNKNOWN: "Checking your registration with Dr Green",
     RegistrationState.FOREIGN: "These details are already registered through another store",
     RegistrationState.INVALID: "Dr Green could not accept these details",
+    RegistrationState.EXPIRED: "Never sent; the details were deleted after the retention period",
 }
 
 
