@@ -14,6 +14,7 @@ from . import task_refs
 from .base import MirroredAdmin, ReadOnlyAdmin, ReadOnlyInline
 from .display import admin_link, badge, bool_badge, client_standing, money
 from .filters import PresentAtDrGreenFilter, StatusValueFilter
+from .privacy import AccessLoggedChangelist, EraseCustomersAction
 
 
 class ClientApprovalFilter(StatusValueFilter):
@@ -87,9 +88,14 @@ class ClientPlacementInline(ReadOnlyInline):
 
 
 @admin.register(Client)
-class ClientAdmin(MirroredAdmin):
+class ClientAdmin(AccessLoggedChangelist, EraseCustomersAction, MirroredAdmin):
     refresh_task = task_refs.CLIENT_REFRESH
     refresh_noun = "clients"
+    actions = ("refresh_from_drgreen", "erase_customers")
+    access_log_view = "client"
+
+    def logged_clients(self, objects):
+        return objects
 
     list_display = (
         "name",

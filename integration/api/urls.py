@@ -6,6 +6,7 @@ from django.urls import path
 from .views.checkout import CheckoutApi, PlacementDetailApi
 from .views.health import HealthApi
 from .views.orders import OrderDetailApi, OrderListApi, OrderStatusApi
+from .views.privacy import ExportApi
 from .views.profile import ProfileApi, RegistrationApi
 from .views.staff import (
     OrderCountsApi,
@@ -23,6 +24,7 @@ urlpatterns = [
     path("strains", StrainListApi.as_view(), name="strains"),
     path("me", ProfileApi.as_view(), name="me"),
     path("me/registration", RegistrationApi.as_view(), name="registration"),
+    path("me/export", ExportApi.as_view(), name="me-export"),
     path("checkout", CheckoutApi.as_view(), name="checkout"),
     path("placements/<uuid:correlation_id>", PlacementDetailApi.as_view(), name="placement"),
     path("orders", OrderListApi.as_view(), name="orders"),
