@@ -22,12 +22,13 @@ from django.db import connection
 from integration.logging import JsonFormatter, RedactingFilter
 from integration.models import Client, ErasureRecord, Order
 from integration.services.sync.reconcile import mirror_reconcile
-from tests.integration.services.checkout.sandbox_fixtures import eager_tasks  # noqa: F401 - fixture
+from tests.integration.services.checkout import sandbox_fixtures as fx
 
 from .conftest import Api
 from .test_registration import FORM
 
 pytestmark = pytest.mark.django_db(transaction=True)
+eager_tasks = fx.eager_tasks  # notification sends run in-process
 
 
 def person() -> dict:
