@@ -207,6 +207,19 @@ DRGREEN = {
     "CONSOLE_URL": env.str("DRGREEN_CONSOLE_URL", default="https://dapp.drgreennft.com"),
 }
 
+# --- Privacy (integration.services.privacy) ----------------------------------------------
+
+# Fernet keys, comma-separated, newest first: the newest encrypts held registration payloads,
+# all decrypt. Empty: a key derived from SECRET_KEY (development only; check --deploy refuses
+# it). Rotate: put a new key first, run `manage.py drgreen_rotate_data_keys`, drop the old one.
+DRGREEN_DATA_KEYS = env.str("DRGREEN_DATA_KEYS", default="")
+DRGREEN_PRIVACY = {
+    # A registration never sent to Dr Green is purged after this many days.
+    "REGISTRATION_RETENTION_DAYS": env.int("DRGREEN_REGISTRATION_RETENTION_DAYS", default=30),
+    # Staff access log rows are deleted after this many days.
+    "ACCESS_LOG_RETENTION_DAYS": env.int("DRGREEN_ACCESS_LOG_RETENTION_DAYS", default=365),
+}
+
 # --- Operations: metrics, demo ---------------------------------------------------------
 
 # /metrics (Prometheus) answers a staff API token or session, this bearer token, or a
@@ -277,6 +290,7 @@ REST_FRAMEWORK = {
         "registration_confirm": env.str("DRGREEN_API_THROTTLE_REGISTRATION_CONFIRM", default="10/hour"),
         "profile": env.str("DRGREEN_API_THROTTLE_PROFILE", default="120/min"),
         "staff": env.str("DRGREEN_API_THROTTLE_STAFF", default="300/min"),
+        "export": env.str("DRGREEN_API_THROTTLE_EXPORT", default="6/hour"),
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON with the input guards' rules: depth, NUL and lone surrogates, body size.

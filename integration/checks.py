@@ -31,3 +31,15 @@ def check_drgreen_keys(app_configs=None, **kwargs):
     if conf.order_body_mode not in ("cart", "docs"):
         errors.append(checks.Error("DRGREEN_ORDER_BODY_MODE must be 'cart' or 'docs'.", id="drgreen.E007"))
     return errors
+
+
+@checks.register(checks.Tags.security, deploy=False)
+def check_data_keys(app_configs=None, **kwargs):
+    """A malformed DRGREEN_DATA_KEYS entry fails at start-up (never echoing the key)."""
+    from .crypto import DataKeyError, data_cipher
+
+    try:
+        data_cipher()
+    except DataKeyError as exc:
+        return [checks.Error(str(exc), hint="Each key: Fernet.generate_key().", id="drgreen.E008")]
+    return []

@@ -81,6 +81,12 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=4, minute=7),
         "options": {"expires": 3600},
     },
+    # Registrations never sent, past DRGREEN_REGISTRATION_RETENTION_DAYS; old access log rows.
+    "drgreen-privacy-prune": {
+        "task": "integration.privacy_prune",
+        "schedule": crontab(hour=4, minute=37),
+        "options": {"expires": 3600},
+    },
 }
 
 

@@ -95,6 +95,14 @@ def logs_prune_run(self) -> dict:
     return logs_prune()
 
 
+@shared_task(bind=True, base=IdempotentTask, name="integration.privacy_prune")
+def privacy_prune_run(self) -> dict:
+    """Registrations past their retention period, then the staff access log."""
+    from integration.services.privacy.retention import privacy_prune
+
+    return privacy_prune()
+
+
 def _drgreen_id(model, value) -> str:
     """Tasks take ids: a local pk (what the admin passes) or a Dr Green UUID."""
     if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):

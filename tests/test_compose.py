@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -150,7 +151,9 @@ def test_app_services_take_their_environment_from_dotenv():
         assert SERVICES[name]["environment"]["DJANGO_DEBUG"] == "false"
     # Without the secrets set, compose refuses to start rather than run on defaults.
     with pytest.raises(ValueError, match="DJANGO_SECRET_KEY"):
-        container_env("web", {"POSTGRES_PASSWORD": "x"})
+        container_env("web", {"POSTGRES_PASSWORD": "x", "DRGREEN_DATA_KEYS": "k"})
+    with pytest.raises(ValueError, match="DRGREEN_DATA_KEYS"):
+        container_env("web", {"POSTGRES_PASSWORD": "x", "DJANGO_SECRET_KEY": "s"})
     with pytest.raises(ValueError, match="POSTGRES_PASSWORD"):
         container_env("postgres", {})
 
@@ -343,6 +346,7 @@ def test_each_service_command_runs_locally_with_the_container_environment(tmp_pa
         **read_dotenv(ROOT / ".env.example"),
         "POSTGRES_PASSWORD": "unused-locally",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DRGREEN_DATA_KEYS": Fernet.generate_key().decode(),
         "DJANGO_ALLOWED_HOSTS": "store.example.com",
         "DATABASE_URL": local_postgres_db,
         "CELERY_BROKER_URL": _local_redis_url(),

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from integration.drgreen import generate_key_pair
 
@@ -42,6 +43,7 @@ def production_env(tmp_path, key_pair) -> dict[str, str]:
         # Several web processes share throttles through it (compose: redis://redis:6379/1);
         # the checks never connect to it.
         "CACHE_URL": "redis://127.0.0.1:6379/9",
+        "DRGREEN_DATA_KEYS": Fernet.generate_key().decode(),
         # Tests may run on PostgreSQL; the checks do not touch the database either way.
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite3'}"),
     }
@@ -70,6 +72,8 @@ def test_check_deploy_is_clean_with_production_settings(production_env):
         ({"DJANGO_SECRET_KEY": ""}, "drgreen.E101"),  # falls back to the embedded dev key
         ({"DRGREEN_DEMO": "true"}, "drgreen.E102"),
         ({"DRGREEN_METRICS_ALLOWED_IPS": "10.0.0.0/8,not-an-ip"}, "drgreen.E103"),
+        ({"DRGREEN_DATA_KEYS": ""}, "drgreen.E105"),  # would derive the key from SECRET_KEY
+        ({"DRGREEN_DATA_KEYS": "not-a-fernet-key"}, "drgreen.E008"),
         ({"DJANGO_SECURE_HSTS_SECONDS": "0"}, "security.W004"),
         ({"DJANGO_SESSION_COOKIE_SECURE": "false"}, "security.W012"),
         ({"DJANGO_SECURE_SSL_REDIRECT": "false"}, "security.W008"),

@@ -15,6 +15,7 @@ from .base import MirroredAdmin, ReadOnlyAdmin, ReadOnlyInline
 from .client_link import ClientLinkAdminMixin
 from .display import admin_link, badge, bool_badge, client_standing, money
 from .filters import PresentAtDrGreenFilter, StatusValueFilter
+from .privacy import AccessLoggedChangelist, EraseCustomersAction
 
 
 class ClientApprovalFilter(StatusValueFilter):
@@ -88,9 +89,14 @@ class ClientPlacementInline(ReadOnlyInline):
 
 
 @admin.register(Client)
-class ClientAdmin(ClientLinkAdminMixin, MirroredAdmin):
+class ClientAdmin(ClientLinkAdminMixin, AccessLoggedChangelist, EraseCustomersAction, MirroredAdmin):
     refresh_task = task_refs.CLIENT_REFRESH
     refresh_noun = "clients"
+    actions = ("refresh_from_drgreen", "erase_customers")
+    access_log_view = "client"
+
+    def logged_clients(self, objects):
+        return objects
 
     list_display = (
         "name",

@@ -20,6 +20,7 @@ from .filters import (
     PaymentStatusFilter,
     PresentAtDrGreenFilter,
 )
+from .privacy import AccessLoggedChangelist
 from .selectors import STAGE_LABELS, order_stage, orders_waiting_long
 
 
@@ -107,7 +108,13 @@ def _placement(order: Order):
 
 
 @admin.register(Order)
-class OrderAdmin(MirroredAdmin):
+class OrderAdmin(AccessLoggedChangelist, MirroredAdmin):
+    # The list and the page show the customer's name and email (``customer``).
+    access_log_view = "order"
+
+    def logged_clients(self, objects):
+        return [o.client for o in objects if o.client_id]
+
     refresh_task = task_refs.ORDER_REFRESH
     refresh_noun = "orders"
 

@@ -7,6 +7,7 @@ from .views.checkout import CheckoutApi, PlacementDetailApi
 from .views.email_proof import RegistrationConfirmApi
 from .views.health import HealthApi
 from .views.orders import OrderDetailApi, OrderListApi, OrderStatusApi
+from .views.privacy import ExportApi
 from .views.profile import ProfileApi, RegistrationApi
 from .views.staff import (
     OrderCountsApi,
@@ -25,6 +26,7 @@ urlpatterns = [
     path("me", ProfileApi.as_view(), name="me"),
     path("me/registration", RegistrationApi.as_view(), name="registration"),
     path("me/registration/confirm", RegistrationConfirmApi.as_view(), name="registration-confirm"),
+    path("me/export", ExportApi.as_view(), name="me-export"),
     path("checkout", CheckoutApi.as_view(), name="checkout"),
     path("placements/<uuid:correlation_id>", PlacementDetailApi.as_view(), name="placement"),
     path("orders", OrderListApi.as_view(), name="orders"),

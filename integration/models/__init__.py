@@ -16,6 +16,7 @@ from .orders import (
     StatusChange,
 )
 from .placements import OrderPlacement, PlacementAttempt, PlacementState
+from .privacy import AccessLogEntry, ErasureRecord, SealedJSONField
 from .sales import Sale
 from .strains import Strain, StrainAvailability
 from .sync import ApiCall, BreakerState, SyncLease, SyncRun
@@ -29,11 +30,13 @@ __all__ = [
     "TERMINAL_ADMIN_APPROVALS",
     "TERMINAL_ORDER_STATUSES",
     "AddressFields",
+    "AccessLogEntry",
     "ApiCall",
     "ApiToken",
     "BreakerState",
     "Client",
     "ClientLinkProof",
+    "ErasureRecord",
     "ClientRegistration",
     "MirroredModel",
     "Notification",
@@ -45,6 +48,7 @@ __all__ = [
     "PlacementState",
     "RegistrationState",
     "Sale",
+    "SealedJSONField",
     "ShippingAddress",
     "StatusChange",
     "Strain",

@@ -60,6 +60,23 @@ class Client(MirroredModel):
     # id and the names that payload gave. The poller fetches stubs; the upsert never does.
     is_stub = models.BooleanField(default=False, db_index=True)
     next_kyc_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Set by the erasure (services/privacy): the person's fields were removed and the sync
+    # never stores them again (PERSONAL_FIELDS); ids, flags and orders keep syncing.
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    # What identifies the person: blanked by the erasure and never written again after it.
+    PERSONAL_FIELDS = (
+        "first_name",
+        "last_name",
+        "email",
+        "phone_code",
+        "phone_country_code",
+        "contact_number",
+        "rejection_note",
+        "business_name",
+        "business_type",
+        "business_address",
+    )
 
     class Meta:
         verbose_name = "client"

@@ -12,6 +12,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from .privacy import SealedJSONField
+
 
 class RegistrationState(models.TextChoices):
     PENDING = "pending", "Waiting to be sent"
@@ -24,6 +26,7 @@ class RegistrationState(models.TextChoices):
     # An existing client of this store has this email: linked only once the code sent to
     # that address comes back (integration.services.onboarding.email_proof).
     PROOF_REQUIRED = "proof_required", "Waiting for proof of the email"
+    EXPIRED = "expired", "Never sent; purged after the retention period"
 
 
 class ClientRegistration(models.Model):
@@ -36,9 +39,10 @@ class ClientRegistration(models.Model):
         related_name="drgreen_registrations",
     )
     email = models.EmailField(db_index=True)
-    # The validated Dr Green payload (personal and medical data): never logged, shown to
-    # staff only in summary form.
-    payload = models.JSONField()
+    # The validated Dr Green payload (personal and medical data): encrypted at rest
+    # (DRGREEN_DATA_KEYS), never logged, shown to staff only in summary form; its
+    # medicalRecord is dropped as soon as Dr Green has it or the registration is given up.
+    payload = SealedJSONField()
     state = models.CharField(max_length=20, default=RegistrationState.PENDING, db_index=True)
     client = models.ForeignKey(
         "integration.Client", null=True, blank=True, on_delete=models.SET_NULL, related_name="registrations"
@@ -48,6 +52,8 @@ class ClientRegistration(models.Model):
     last_error = models.TextField(blank=True)
     kyc_link = models.URLField(max_length=1000, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # When the retention purge (or an erasure) removed the payload (services/privacy).
+    payload_purged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -75,6 +75,16 @@ def production_guard() -> None:
 @checks.register(checks.Tags.security, deploy=True)
 def check_production_settings(app_configs=None, **kwargs):
     errors = []
+    if not str(getattr(settings, "DRGREEN_DATA_KEYS", "") or "").strip():
+        errors.append(
+            checks.Error(
+                "DRGREEN_DATA_KEYS is empty: held registrations are encrypted with a key derived "
+                "from DJANGO_SECRET_KEY.",
+                hint="Set DRGREEN_DATA_KEYS to a Fernet key (python -c 'from cryptography.fernet "
+                "import Fernet; print(Fernet.generate_key().decode())'); see README, Data protection.",
+                id="drgreen.E105",
+            )
+        )
     for entry in getattr(settings, "DRGREEN_METRICS_ALLOWED_IPS", []):
         try:
             ipaddress.ip_network(entry, strict=False)

@@ -63,6 +63,14 @@ _PERSONAL_KEYS = frozenset(
         "dob",
         "rejectionnote",
         "search",
+        # Medical answers (facts §6.1): never in a log line, whatever their shape.
+        "medicalrecord",
+        "gender",
+        "othermedicalcondition",
+        "othermedicaltreatments",
+        "prescriptionssupplements",
+        "medicalconditions",
+        "medicinestreatments",
     }
 )
 
@@ -97,7 +105,8 @@ def is_secret_key(key: str) -> bool:
 
 
 def is_personal_key(key: str) -> bool:
-    return _norm(key) in _PERSONAL_KEYS
+    k = _norm(key)
+    return k in _PERSONAL_KEYS or k.startswith("medicalhistory")
 
 
 _secrets_cache: list[str] | None = None
@@ -141,6 +150,7 @@ def _read_secrets() -> list[str]:
             getattr(settings, "DRGREEN_METRICS_TOKEN", ""),
             getattr(settings, "SANDBOX_CONTROL_TOKEN", ""),
         ]
+        values += [k.strip() for k in str(getattr(settings, "DRGREEN_DATA_KEYS", "") or "").split(",")]
         for db in getattr(settings, "DATABASES", {}).values():
             values.append(db.get("PASSWORD", "") or "")
     except Exception:  # noqa: BLE001 - redaction must never break logging

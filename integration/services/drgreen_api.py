@@ -20,6 +20,7 @@ from django.dispatch import receiver
 from integration.conf import drgreen_settings
 from integration.drgreen import CallRecord, DrGreenClient
 from integration.models import ApiCall
+from integration.observability.redaction import scrub_text
 from integration.services import sql
 
 logger = logging.getLogger("integration.drgreen.calls")
@@ -60,7 +61,9 @@ def record_api_call(record: CallRecord) -> None:
     a successful Dr Green call into a failure the caller would treat as ambiguous."""
     correlation_id = record.correlation_id or _correlation_id.get() or ""
     query = "&".join(f"{k}={v}" for k, v in record.query)
-    path = f"{record.path}?{query}" if query else record.path
+    # The ledger keeps no search terms (``search=<email>`` finds a client): the parameter
+    # names stay, their personal values do not (services/privacy).
+    path = f"{record.path}?{scrub_text('&' + query)[1:]}" if query else record.path
     logger.info(
         "drgreen call %s %s -> %s in %.0f ms",
         record.method,
@@ -85,7 +88,7 @@ def record_api_call(record: CallRecord) -> None:
         duration_ms=max(0, round(record.duration_ms)),
         correlation_id=correlation_id[:64],
         maybe_delivered=bool(record.maybe_delivered and record.status is None),
-        error=record.error or "",
+        error=scrub_text(record.error or ""),
         attempt=record.attempt,
         sync_run_id=_sync_run_id.get(),
     )

@@ -19,6 +19,7 @@ from integration.selectors.staff import (
     sales_pipeline,
     sales_summary,
 )
+from integration.services.privacy.access_log import access_log_record
 from integration.services.storefront import RefreshPlanner
 
 from ..filters import QuerySerializer
@@ -90,12 +91,16 @@ class SalesListApi(APIView):
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        return paginated_response(
+        response = paginated_response(
             pagination=self.pagination,
             serializer_class=self.OutputSerializer,
             queryset=sales_pipeline(**filters.validated_data),
             request=request,
         )
+        # The page names customers (clientName): the access log records who saw whom.
+        seen = [(None, row["clientId"]) for row in response.data.get("results", []) if row.get("clientName")]
+        staff_access_log(request, seen, "api:staff-sales")
+        return response
 
 
 class SalesSummaryApi(APIView):
@@ -227,6 +232,20 @@ class StaffOrderDetailApi(APIView):
         order = staff_order(drgreen_id=order_id)
         if order is None:
             raise NotFound("No such order.")
+        if order.client_id:
+            staff_access_log(request, [(order.client_id, order.client_drgreen_id)], "api:staff-order")
         return Response(
             self.OutputSerializer(order, context={"request": request, "planner": RefreshPlanner()}).data
         )
+
+
+def staff_access_log(request, clients, view: str) -> None:
+    """Record a staff read that returned clients' data (services/privacy/access_log)."""
+    principal = request.auth
+    access_log_record(
+        staff=getattr(principal, "staff_user", None),
+        clients=clients,
+        view=view,
+        path=request.get_full_path(),
+        label=f"token:{getattr(principal, 'token_id', '')}",
+    )

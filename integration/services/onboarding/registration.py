@@ -34,6 +34,7 @@ from integration.drgreen import (
 from integration.models import Client, ClientRegistration, RegistrationState
 from integration.services.drgreen_api import correlation_scope, drgreen_client
 from integration.services.errors import ServiceError
+from integration.services.privacy.retention import payload_without_medical
 from integration.services.sync import (
     client_upsert_from_create,
     client_upsert_from_detail,
@@ -241,8 +242,8 @@ def _done(
         registration.last_error_code = ""
         registration.last_error = ""
         registration.next_attempt_at = None
-        # Dr Green holds the medical record now; we keep no copy (parsing.REDACTED_KEYS).
-        registration.payload = {k: v for k, v in registration.payload.items() if k != "medicalRecord"}
+        # Dr Green holds the medical record now; we keep no copy (services/privacy).
+        registration.payload = payload_without_medical(registration.payload)
         registration.save()
     logger.info("onboarding %s: %s client %s", registration.correlation_id, state, client.drgreen_id)
     return registration
@@ -269,13 +270,16 @@ def _finish(
         logger.info("onboarding %s: Dr Green said: %s", registration.correlation_id, str(error)[:500])
     retry = state in OPEN_STATES
     registration.next_attempt_at = now + _backoff(registration.attempts) if retry else None
+    fields = ["state", "last_error_code", "last_error", "next_attempt_at", "updated_at"]
+    if not retry:
+        # Given up (refused, another store's): it will never be sent, so no medical copy.
+        registration.payload = payload_without_medical(registration.payload)
+        fields.append("payload")
     if error is not None and getattr(error, "retry_after", None) and retry:
         registration.next_attempt_at = max(
             registration.next_attempt_at, now + timedelta(seconds=float(error.retry_after))
         )
-    registration.save(
-        update_fields=["state", "last_error_code", "last_error", "next_attempt_at", "updated_at"]
-    )
+    registration.save(update_fields=fields)
     logger.info("onboarding %s: %s (%s)", registration.correlation_id, state, code)
     return registration
 

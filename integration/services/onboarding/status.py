@@ -36,6 +36,7 @@ _REGISTRATION_STATUS = {
     RegistrationState.FOREIGN: "These details are already registered through another store",
     RegistrationState.INVALID: "Dr Green could not accept these details",
     RegistrationState.PROOF_REQUIRED: "Check your email to confirm this address",
+    RegistrationState.EXPIRED: "Never sent; the details were deleted after the retention period",
 }
 
 

@@ -127,10 +127,22 @@ def client_ref_from(data: Any, *, fallback_id: uuid.UUID | None = None) -> Clien
 
 
 class HeldClient(NamedTuple):
-    """What the callers of ``clients_ensure`` read of a client: its pk and country."""
+    """What the callers of ``clients_ensure`` read of a client: its pk and country, and
+    whether the customer was erased (their personal fields are then never written)."""
 
     pk: int
     shipping_country_code: str
+    erased: bool = False
+
+
+# The one rule for an erased client (services/privacy/erasure.py): Dr Green still holds
+# the person, the mirror keeps only ids, flags and orders.
+PERSONAL_FIELDS = frozenset(Client.PERSONAL_FIELDS)
+
+
+def without_personal(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` minus the person's fields (for a client whose customer was erased)."""
+    return {k: v for k, v in values.items() if k not in PERSONAL_FIELDS}
 
 
 def _held_values(ids, fields: list[str]) -> dict[uuid.UUID, dict[str, Any]]:
@@ -161,7 +173,9 @@ def clients_ensure(
     if not merged:
         return {}, []
     # Only what a nested client can fill, plus the country the callers read.
-    fields = sorted({"shipping_country_code", *(k for ref in merged.values() for k in ref.values)})
+    fields = sorted(
+        {"shipping_country_code", "erased_at", *(k for ref in merged.values() for k in ref.values)}
+    )
     held_rows = _held_values(merged.keys(), fields)
     stubs = [
         Client(
@@ -185,14 +199,16 @@ def clients_ensure(
         if ref.drgreen_id in created_ids:
             continue
         held = held_rows[ref.drgreen_id]
+        erased = held["erased_at"] is not None
+        values = without_personal(ref.values) if erased else ref.values
         # A nested client only fills blanks: it is never the client endpoint's word. Its
         # values are all non-blank (merged above), so only the held side is tested.
-        changed = {k: v for k, v in ref.values.items() if is_blank(held[k]) and held[k] != v}
+        changed = {k: v for k, v in values.items() if is_blank(held[k]) and held[k] != v}
         if changed:
             held.update(changed)
             # A bare instance is enough for the UPDATE: it writes only the changed fields.
             writes.append((Client(**held), list(changed)))
-        clients[ref.drgreen_id] = HeldClient(held["pk"], held["shipping_country_code"])
+        clients[ref.drgreen_id] = HeldClient(held["pk"], held["shipping_country_code"], erased)
     r.bulk_write(Client, writes)
     sync_shippings(
         {ref.drgreen_id: ref.shippings for ref in merged.values() if ref.shippings},
@@ -266,6 +282,8 @@ def _upsert_clients_mapped(
                 result.created += 1
                 continue
             stale = r.is_stale(client, observed_at)
+            if client.erased_at is not None:
+                row = r.Row(row.drgreen_id, values=without_personal(row.values), payload=row.payload)
             changed = r.apply_values(client, row, source=source, observed_at=observed_at, stale=stale)
             result.updated += bool(changed)
             result.unchanged += not changed

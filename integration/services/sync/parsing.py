@@ -20,8 +20,15 @@ from django.utils.dateparse import parse_datetime
 
 logger = logging.getLogger("integration.sync")
 
-# Keys never stored locally: medical data stays with Dr Green (the store has no use for it).
-REDACTED_KEYS = frozenset({"medicalRecord"})
+# Keys never stored in a raw payload: medical data stays with Dr Green (the store has no
+# use for it), and the person's names, contact details and addresses live only in the
+# columns mapped from them (so an erasure finds them there, and nowhere else).
+REDACTED_KEYS = frozenset({
+    "medicalRecord", "dob",
+    "firstName", "lastName", "email", "phoneCode", "contactNumber",
+    "address1", "address2", "landmark", "city", "state", "postalCode", "postCode",
+    "rejectionNote",
+})  # fmt: skip
 # Exact types (not subclasses) that ``redact`` returns as they are.
 _PLAIN = frozenset({str, int, bool, type(None)})
 
@@ -153,12 +160,9 @@ def redact(payload: Any) -> Any:
     # Leaves that pass through unchanged are not recursed into: a page of orders has
     # hundreds of thousands of them, and a call each was most of the mapping time.
     if isinstance(payload, dict):
-        for key in REDACTED_KEYS:
-            if key in payload:
-                break
-        else:
-            # The usual object, nothing to drop: one lookup per redacted key, not a
-            # membership test per key of the object.
+        if payload.keys().isdisjoint(REDACTED_KEYS):
+            # Nothing to drop (one C-level set test over the smaller side, not a
+            # membership test per key of the object in Python).
             return {str(k): v if type(v) in _PLAIN else redact(v) for k, v in payload.items()}
         return {
             str(k): v if type(v) in _PLAIN else redact(v)

@@ -37,7 +37,9 @@ def map_sale(item: Any) -> tuple[r.Row, Any] | None:
     ref = client_ref_from(item.get("client"), fallback_id=parse_uuid(item.get("clientId"), field="clientId"))
     if ref is not None:
         values["client_drgreen_id"] = ref.drgreen_id
-    return r.Row(drgreen_id, values=values, payload=redact(item)), ref
+    # The description is free text (it may copy a name): the column holds it, raw does not.
+    payload = redact({k: v for k, v in item.items() if k != "description"})
+    return r.Row(drgreen_id, values=values, payload=payload), ref
 
 
 def sales_map_list(items: list[Any]) -> list[tuple[r.Row, Any] | None]:
@@ -75,6 +77,8 @@ def sales_upsert_mapped(
         for row, ref in mapped.values():
             if ref is not None:
                 row.values["client_id"] = clients[ref.drgreen_id].pk
+                if clients[ref.drgreen_id].erased:  # services/privacy: free text not kept
+                    row.values.pop("description", None)
             if "order_drgreen_id" in row.values:
                 row.values["order_id"] = orders.get(row.values["order_drgreen_id"])
         r.upsert_plain(

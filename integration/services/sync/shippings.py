@@ -46,6 +46,11 @@ def map_address(data: dict) -> dict[str, Any]:
     return values
 
 
+def _erased(client) -> bool:
+    # Client (erased_at) or HeldClient (erased).
+    return bool(getattr(client, "erased", None) or getattr(client, "erased_at", None))
+
+
 def sync_shippings(
     shippings_by_client: dict[uuid.UUID, list[dict]],
     *,
@@ -59,7 +64,8 @@ def sync_shippings(
     wanted: list[tuple[Client | HeldClient, int, uuid.UUID | None, dict[str, Any]]] = []
     for client_id, shippings in shippings_by_client.items():
         client = clients.get(client_id)
-        if client is None:
+        # An erased customer's addresses are never stored again (services/privacy).
+        if client is None or _erased(client):
             continue
         for position, data in enumerate(shippings):
             sid = parse_uuid(data.get("id"), field="shipping.id")
@@ -70,7 +76,9 @@ def sync_shippings(
             if when is not None:
                 values["remote_created_at"] = when
             wanted.append((client, position, sid, values))
-    full_pks = [clients[c].pk for c in shippings_by_client if full and c in clients]
+    full_pks = [
+        clients[c].pk for c in shippings_by_client if full and c in clients and not _erased(clients[c])
+    ]
     if not wanted and not full_pks:
         return
     ids = [sid for _, _, sid, _ in wanted if sid is not None]

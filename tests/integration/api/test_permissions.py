@@ -27,6 +27,7 @@ WALK = {
     ("get", "/api/v1/me"): (200, 200, 401),
     ("post", "/api/v1/me/registration"): (409, 409, 401),
     ("post", "/api/v1/me/registration/confirm"): (400, 400, 401),
+    ("get", "/api/v1/me/export"): (200, 200, 401),
     ("post", "/api/v1/checkout"): (400, 400, 401),
     ("get", "/api/v1/placements/{correlation_id}"): (200, 404, 401),
     ("get", "/api/v1/orders"): (200, 200, 401),

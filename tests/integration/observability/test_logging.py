@@ -84,6 +84,8 @@ def test_personal_data_never_reaches_the_log_output(captured_log):
 
     logger.info("synced client %s", client)  # a model's __str__ is the person's name
     logger.info("mirror row", extra={"client": payload})
+    medical = {"medicalRecord": {"dob": "1990-04-01", "prescriptionsSupplements": "Quietleaf tincture"}}
+    logger.info("registration body", extra={"body": medical, "medicalHistory5": ["ptsd"]})
     logger.info("welcome mail to %s, SMS to %s", people.EMAIL, people.PHONE_INTL)
     logger.info("dialled %s%s", people.PHONE_CODE, people.CONTACT)
     logger.info("GET /api/v1/dapp/clients?search=%s+%s&searchBy=clientName", people.FIRST, people.LAST)
@@ -100,6 +102,9 @@ def test_personal_data_never_reaches_the_log_output(captured_log):
         people.CONTACT,
         people.PHONE_INTL,
         "Lanternfield",
+        "Quietleaf",
+        "1990-04-01",
+        "ptsd",
     ):
         assert leaked not in out
     # Identity survives as the primary key and the Dr Green id, which is what an operator needs.
@@ -128,6 +133,9 @@ def test_a_real_signed_dr_green_conversation_logs_no_secret_or_person(captured_l
         people.LAST,
         "marchbanks",
         "Lanternfield",
+        "Quietleaf",
+        "1990-04-01",
+        "ptsd",
     ):
         assert leaked not in out
 
