@@ -42,7 +42,9 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 length = int(self.headers.get("Content-Length") or 0)
-                got = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
+                got = Received(
+                    self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length)
+                )
                 with receiver._lock:
                     if receiver.decide is not None:
                         status = receiver.decide(got)

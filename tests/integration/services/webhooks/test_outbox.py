@@ -121,7 +121,6 @@ class TestOrderFacts:
         assert not Order.objects.exists() and not WebhookEvent.objects.exists()
 
 
-
 @pytest.mark.django_db(transaction=True)
 def test_events_outside_a_transaction_are_refused(endpoint):
     fact = webhooks.Fact(type="webhook.test", key="x", data={}, occurred_at=T0)
@@ -142,9 +141,9 @@ class TestRaces:
         monkeypatch.setattr(
             rows,
             "prefetch",
-            lambda model, ids, **kw: {k: copy.deepcopy(v) for k, v in stale.items()}
-            if model is Order
-            else real(model, ids, **kw),
+            lambda model, ids, **kw: (
+                {k: copy.deepcopy(v) for k, v in stale.items()} if model is Order else real(model, ids, **kw)
+            ),
         )
         orders_upsert_from_list(items=changed, observed_at=later(5))
         assert events("order.status_changed").count() == 1
