@@ -15,6 +15,8 @@ from .endpoints import (
     endpoint_rotate_secret,
     endpoint_set_active,
     endpoint_test,
+    endpoint_url_validate,
+    event_types_parse,
 )
 from .facts import EVENT_TYPES
 from .outbox import Fact, events_record
@@ -29,6 +31,8 @@ __all__ = [
     "endpoint_rotate_secret",
     "endpoint_set_active",
     "endpoint_test",
+    "endpoint_url_validate",
+    "event_types_parse",
     "event_body",
     "event_deliver",
     "event_resend",
