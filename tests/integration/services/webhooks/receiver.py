@@ -59,18 +59,25 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._handler = Handler
+        self.port = 0
+        self.start()
+
+    def start(self) -> None:
+        """Listen (again, on the same port after a ``stop``)."""
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler)
         self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
 
-    @property
-    def port(self) -> int:
-        return self.server.server_address[1]
+    def stop(self) -> None:
+        """An outage: nothing listens, connections are refused."""
+        self.server.shutdown()
+        self.server.server_close()
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.stop()
