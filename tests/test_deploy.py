@@ -67,6 +67,7 @@ def test_check_deploy_is_clean_with_production_settings(production_env):
         ({"DJANGO_SECRET_KEY": ""}, "drgreen.E101"),  # falls back to the embedded dev key
         ({"DRGREEN_DEMO": "true"}, "drgreen.E102"),
         ({"DRGREEN_METRICS_ALLOWED_IPS": "10.0.0.0/8,not-an-ip"}, "drgreen.E103"),
+        ({"DRGREEN_WEBHOOKS_ALLOW_PRIVATE": "true"}, "drgreen.E104"),
         ({"DJANGO_SECURE_HSTS_SECONDS": "0"}, "security.W004"),
         ({"DJANGO_SESSION_COOKIE_SECURE": "false"}, "security.W012"),
         ({"DJANGO_SECURE_SSL_REDIRECT": "false"}, "security.W008"),

@@ -289,3 +289,12 @@ def test_secrets_never_reach_the_logs(endpoint, receiver, caplog, settings):
     for s in (secret, rotated.secret, secret.removeprefix("whsec_")):
         assert s not in text
     assert secret not in str(ep) and secret not in repr(ep)
+
+
+def test_a_secret_logged_by_mistake_is_redacted_by_shape():
+    from integration.observability.redaction import scrub_text
+    from integration.services.webhooks.signing import secret_generate
+
+    secret = secret_generate()
+    scrubbed = scrub_text(f"oops {secret} leaked")
+    assert secret not in scrubbed and "whsec_[redacted]" in scrubbed
