@@ -122,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     # demo page sees what you do on the control page within seconds (production: 30 s).
     env.setdefault("DRGREEN_API_ACTIVE_TTL_S", "5")
     env.setdefault("DRGREEN_API_REFRESH_DEDUPE_S", "3")
+    # The demo storefront's webhook receiver is this web server, on http://127.0.0.1.
+    env.setdefault("DRGREEN_WEBHOOKS_ALLOW_PRIVATE", "true")
     token = env.setdefault("SANDBOX_CONTROL_TOKEN", "sandbox-dev-token")
     sup = Supervisor(env)
     web = f"http://127.0.0.1:{args.web_port}"

@@ -239,6 +239,16 @@ DRGREEN_DEMO = env.bool("DRGREEN_DEMO", default=False)
 SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8001")
 SANDBOX_CONTROL_TOKEN = env.str("SANDBOX_CONTROL_TOKEN", default="sandbox-dev-token")
 
+# --- Outbound webhooks (integration.services.webhooks) ---------------------------------
+
+# Seconds before each retry of a failed delivery (jittered ±20%); then the event is "failed".
+DRGREEN_WEBHOOK_RETRY_SCHEDULE = env.str(
+    "DRGREEN_WEBHOOK_RETRY_SCHEDULE", default="5,300,1800,7200,18000,36000,36000"
+)
+# Development and tests only: allow http:// and loopback/private receiver addresses.
+DRGREEN_WEBHOOKS_ALLOW_PRIVATE = env.bool("DRGREEN_WEBHOOKS_ALLOW_PRIVATE", default=False)
+DRGREEN_WEBHOOK_TIMEOUT_S = env.float("DRGREEN_WEBHOOK_TIMEOUT_S", default=10.0)
+
 # --- Logging ---------------------------------------------------------------------------
 
 # One JSON object per line (LOG_FORMAT=json) or readable text (LOG_FORMAT=text); both carry

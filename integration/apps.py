@@ -17,6 +17,7 @@ class IntegrationConfig(AppConfig):
         from . import (
             receivers,  # noqa: F401 - order_status_changed → notifications (+ their tasks)
             tasks_checkout,  # noqa: F401
+            tasks_webhooks,  # noqa: F401
         )
 
     def _connect_observability(self) -> None:

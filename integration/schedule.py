@@ -120,3 +120,8 @@ BEAT_SCHEDULE.update(ADMIN_BEAT_SCHEDULE)
 from integration.schedule_notify import NOTIFY_BEAT_SCHEDULE  # noqa: E402
 
 BEAT_SCHEDULE.update(NOTIFY_BEAT_SCHEDULE)
+
+# Outbound webhooks: the sweep behind the send queued on commit (integration.tasks_webhooks).
+from integration.schedule_webhooks import WEBHOOKS_BEAT_SCHEDULE  # noqa: E402
+
+BEAT_SCHEDULE.update(WEBHOOKS_BEAT_SCHEDULE)

@@ -74,6 +74,7 @@ def test_check_deploy_is_clean_with_production_settings(production_env):
         ({"DRGREEN_METRICS_ALLOWED_IPS": "10.0.0.0/8,not-an-ip"}, "drgreen.E103"),
         ({"DRGREEN_DATA_KEYS": ""}, "drgreen.E105"),  # would derive the key from SECRET_KEY
         ({"DRGREEN_DATA_KEYS": "not-a-fernet-key"}, "drgreen.E008"),
+        ({"DRGREEN_WEBHOOKS_ALLOW_PRIVATE": "true"}, "drgreen.E106"),
         ({"DJANGO_SECURE_HSTS_SECONDS": "0"}, "security.W004"),
         ({"DJANGO_SESSION_COOKIE_SECURE": "false"}, "security.W012"),
         ({"DJANGO_SECURE_SSL_REDIRECT": "false"}, "security.W008"),

@@ -5,4 +5,4 @@ itself is :class:`integration.admin_site.StoreAdminSite`, installed as the defau
 site by ``integration.admin_site.StoreAdminConfig``.
 """
 
-from . import catalogue, clients, history, orders, placements, privacy, sync, tokens  # noqa: F401
+from . import catalogue, clients, history, orders, placements, privacy, sync, tokens, webhooks  # noqa: F401

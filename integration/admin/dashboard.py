@@ -42,6 +42,12 @@ def dashboard_view(request, *, admin_site):
     snapshot_age = (now - (snapshot.finished_at or snapshot.started_at)).total_seconds() if snapshot else None
     context = {
         **admin_site.each_context(request),
+        # Disabled or failing webhook endpoints, for those who may see endpoints at all.
+        "webhook_flags": (
+            selectors.webhook_endpoints_flagged()
+            if request.user.has_perm("integration.view_webhookendpoint")
+            else None
+        ),
         "title": "Dashboard",
         "subtitle": None,
         "now": now,

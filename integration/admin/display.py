@@ -30,6 +30,8 @@ _TONES: dict[str, str] = {
     "created": "ok",
     "linked": "ok",
     "closed": "ok",
+    "delivered": "ok",
+    "active": "ok",
     # waiting on someone
     "PENDING": "wait",
     "PROCESSING": "wait",
@@ -57,6 +59,8 @@ _TONES: dict[str, str] = {
     "invalid": "bad",
     "foreign": "bad",
     "open": "bad",
+    "disabled": "bad",
+    "failing": "alert",
     "unknown": "alert",
     "needs_staff": "alert",
 }

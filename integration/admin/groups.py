@@ -23,8 +23,9 @@ logger = logging.getLogger("integration.admin")
 STAFF_GROUP = "Store staff"
 ADMIN_GROUP = "Store admin"
 
-# Models whose rows only "Store admin" may see (they grant access to the store's API).
-ADMIN_ONLY_MODELS = frozenset({"apitoken"})
+# Models whose rows only "Store admin" may see (they grant access to the store's API, or
+# say where the store's events go).
+ADMIN_ONLY_MODELS = frozenset({"apitoken", "webhookendpoint", "webhookevent", "webhookattempt"})
 
 
 def group_permissions() -> dict[str, list[Permission]]:

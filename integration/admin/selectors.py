@@ -29,6 +29,7 @@ from integration.models import (
     StatusChange,
     Strain,
     SyncRun,
+    WebhookEndpoint,
 )
 from integration.services.sync.tiers import TIER_DELIVERY, TIER_FULFILMENT, TIER_PAYMENT, TIER_REVIEW
 
@@ -333,4 +334,13 @@ def sync_health_figures(*, now: datetime) -> SyncHealth:
         errors_last_hour=last_hour["errors"],
         calls_24h=sum(s[1] for s in series),
         errors_24h=sum(s[2] for s in series),
+    )
+
+
+def webhook_endpoints_flagged() -> list[WebhookEndpoint]:
+    """Webhook endpoints that are disabled (410, failing for days, by staff) or failing now."""
+    return list(
+        WebhookEndpoint.objects.filter(Q(is_active=False) | Q(failing_since__isnull=False)).order_by("pk")[
+            :50
+        ]
     )

@@ -9,10 +9,12 @@ import logging
 from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.csrf import ensure_csrf_cookie
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
 from . import sandbox_proxy
+from . import webhooks as demo_webhooks
 from .accounts import demo_customers, demo_storefront_token
 
 logger = logging.getLogger("integration.demo")
@@ -45,6 +47,7 @@ def storefront(request):
         "token": demo_storefront_token(),
         "customers": _customers_config(),
         "pollMs": 2000,
+        "webhookEvents": reverse("demo:webhook-events"),
     }
     return render(request, "demo/storefront.html", {"config": config})
 
@@ -88,3 +91,22 @@ def sandbox_order_action(request, order_id, action):
         "demo: played Dr Green", extra={"demo_action": action, "order_id": str(order_id), "status": status}
     )
     return JsonResponse(body if isinstance(body, dict) else {"result": body}, status=status)
+
+
+@csrf_exempt  # a server-to-server POST, authenticated by its Standard Webhooks signature
+@demo_only
+@require_POST
+def webhook_receive(request):
+    """The demo storefront server's receiver: 204 when the signature verifies, else 400."""
+    payload = demo_webhooks.receive(request.body, dict(request.headers))
+    if payload is None:
+        return JsonResponse({"error": "signature does not verify"}, status=400)
+    return JsonResponse({}, status=204)
+
+
+@demo_only
+@require_GET
+def webhook_events(request):
+    """What the demo's receiver got about one order (``?order=<Dr Green id>``)."""
+    order_id = request.GET.get("order", "")
+    return JsonResponse({"events": demo_webhooks.events_read(order_id=order_id)[-50:]})

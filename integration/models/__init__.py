@@ -21,6 +21,7 @@ from .sales import Sale
 from .strains import Strain, StrainAvailability
 from .sync import ApiCall, BreakerState, SyncLease, SyncRun
 from .tokens import ApiToken, TokenKind, hash_token
+from .webhooks import WebhookAttempt, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "MONEY",
@@ -56,5 +57,8 @@ __all__ = [
     "SyncLease",
     "SyncRun",
     "TokenKind",
+    "WebhookAttempt",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "hash_token",
 ]

@@ -95,4 +95,13 @@ def check_production_settings(app_configs=None, **kwargs):
                     id="drgreen.E103",
                 )
             )
+    if getattr(settings, "DRGREEN_WEBHOOKS_ALLOW_PRIVATE", False):
+        errors.append(
+            checks.Error(
+                "DRGREEN_WEBHOOKS_ALLOW_PRIVATE is on: webhooks may go to http:// and to loopback, "
+                "private and cloud-metadata addresses (server-side request forgery).",
+                hint="Set DRGREEN_WEBHOOKS_ALLOW_PRIVATE=false in production.",
+                id="drgreen.E106",
+            )
+        )
     return errors

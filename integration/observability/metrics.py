@@ -16,6 +16,12 @@ so any web process answers the same numbers:
 - ``drgreen_breaker_state{name,state}`` (1 for the current state),
   ``drgreen_breaker_failures{name}``.
 - ``drgreen_notifications{state}`` and ``drgreen_status_changes_total``.
+- ``drgreen_webhook_deliveries{state}``: webhook events by state (pending, delivered,
+  failed); ``drgreen_webhook_attempts{outcome}`` in the window (2xx, 4xx, 5xx, error);
+  ``drgreen_webhook_delivery_lag_seconds``: a histogram of fact → delivered for events
+  delivered in the window; ``drgreen_webhook_oldest_pending_seconds``: the age of the oldest
+  event still waiting for an active endpoint (the number that grows when delivery falls
+  behind); ``drgreen_webhook_endpoints{state}`` (active, failing, disabled).
 """
 
 from __future__ import annotations
@@ -23,10 +29,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Min, Q, Sum
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
 from integration.models import (
@@ -37,6 +43,9 @@ from integration.models import (
     OrderPlacement,
     StatusChange,
     SyncRun,
+    WebhookAttempt,
+    WebhookEndpoint,
+    WebhookEvent,
 )
 
 BREAKER_STATES = ("closed", "open", "half_open")
@@ -58,6 +67,7 @@ class DrGreenCollector(Collector):
         yield from self._placements()
         yield from self._breakers()
         yield from self._notifications()
+        yield from self._webhooks(now)
 
     def _api_calls(self, now):
         window = metrics_window_s()
@@ -179,6 +189,70 @@ class DrGreenCollector(Collector):
         )
         unscheduled.add_metric([], stale)
         yield unscheduled
+
+    def _webhooks(self, now):
+        deliveries = GaugeMetricFamily(
+            "drgreen_webhook_deliveries", "Webhook events by state", labels=["state"]
+        )
+        counts = dict(WebhookEvent.objects.values_list("state").annotate(n=Count("id")).order_by())
+        for state in sorted(set(WebhookEvent.STATES) | set(counts)):
+            deliveries.add_metric([state], counts.get(state, 0))
+        yield deliveries
+
+        since = now - timedelta(seconds=metrics_window_s())
+        attempts = GaugeMetricFamily(
+            "drgreen_webhook_attempts", "Webhook delivery attempts in the window", labels=["outcome"]
+        )
+        row = WebhookAttempt.objects.filter(started_at__gte=since).aggregate(
+            ok=Count("id", filter=Q(http_status__gte=200, http_status__lt=300)),
+            client=Count("id", filter=Q(http_status__gte=300, http_status__lt=500)),
+            server=Count("id", filter=Q(http_status__gte=500)),
+            error=Count("id", filter=Q(http_status__isnull=True)),
+        )
+        for label, key in (("2xx", "ok"), ("3xx_4xx", "client"), ("5xx", "server"), ("error", "error")):
+            attempts.add_metric([label], row[key])
+        yield attempts
+
+        lag = ExpressionWrapper(F("delivered_at") - F("occurred_at"), output_field=DurationField())
+        delivered = WebhookEvent.objects.filter(delivered_at__gte=since).annotate(lag=lag)
+        buckets = {b: Count("id", filter=Q(lag__lte=timedelta(seconds=b))) for b in LAG_BUCKETS_S}
+        agg = delivered.aggregate(
+            n=Count("id"), total=Sum("lag"), **{f"le_{b}": c for b, c in buckets.items()}
+        )
+        histogram = HistogramMetricFamily(
+            "drgreen_webhook_delivery_lag_seconds",
+            "Fact recorded → webhook delivered, for events delivered in the window",
+        )
+        histogram.add_metric(
+            [],
+            buckets=[(str(float(b)), agg[f"le_{b}"]) for b in LAG_BUCKETS_S] + [("+Inf", agg["n"])],
+            sum_value=agg["total"].total_seconds() if agg["total"] else 0.0,
+        )
+        yield histogram
+
+        oldest = WebhookEvent.objects.filter(
+            state=WebhookEvent.STATE_PENDING, endpoint__is_active=True
+        ).aggregate(at=Min("occurred_at"))["at"]
+        pending = GaugeMetricFamily(
+            "drgreen_webhook_oldest_pending_seconds", "Age of the oldest webhook event not yet delivered"
+        )
+        pending.add_metric([], max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
+        yield pending
+
+        endpoints = GaugeMetricFamily(
+            "drgreen_webhook_endpoints", "Webhook endpoints by state", labels=["state"]
+        )
+        row = WebhookEndpoint.objects.aggregate(
+            active=Count("id", filter=Q(is_active=True, failing_since__isnull=True)),
+            failing=Count("id", filter=Q(is_active=True, failing_since__isnull=False)),
+            disabled=Count("id", filter=Q(is_active=False)),
+        )
+        for state in ("active", "failing", "disabled"):
+            endpoints.add_metric([state], row[state])
+        yield endpoints
+
+
+LAG_BUCKETS_S = (0.5, 1, 2, 5, 10, 30, 60, 300, 1800, 3600)
 
 
 def render_metrics() -> bytes:

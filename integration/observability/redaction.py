@@ -80,6 +80,8 @@ _B64_PEM = re.compile(r"LS0tLS1CRUdJTi[A-Za-z0-9+/=]*")
 # A DER ECDSA signature in base64 starts with SEQUENCE(0x30) + length 0x44-0x46.
 _DER_SIG = re.compile(r"\bME[QUY]C[A-Za-z0-9+/]{40,}={0,2}")
 _OUR_TOKEN = re.compile(r"\bdgs_[A-Za-z0-9_\-]{8,}")
+# Webhook signing secrets (Standard Webhooks: ``whsec_`` + base64).
+_WEBHOOK_SECRET = re.compile(r"\bwhsec_[A-Za-z0-9+/=]{8,}")
 _HEADER_VALUE = re.compile(
     r"(?i)((?:authorization|proxy-authorization|x-auth-signature|x-auth-apikey|x-sandbox-token|"
     r"x-api-key|cookie|set-cookie)[\"']?\s*[:=]\s*[\"']?)(?:(?:bearer|token|basic)\s+)?[^\s\"',;}]+"
@@ -169,6 +171,7 @@ def scrub_text(text: str, secrets: Iterable[str] | None = None) -> str:
     text = _B64_PEM.sub(REDACTED, text)
     text = _DER_SIG.sub(REDACTED, text)
     text = _OUR_TOKEN.sub("dgs_" + REDACTED, text)
+    text = _WEBHOOK_SECRET.sub("whsec_" + REDACTED, text)
     text = _HEADER_VALUE.sub(lambda m: m.group(1) + REDACTED, text)
     text = _SCHEME_TOKEN.sub(lambda m: m.group(1) + " " + REDACTED, text)
     text = _QUERY_PARAM.sub(lambda m: m.group(1) + REDACTED, text)

@@ -24,9 +24,11 @@ from django.db import transaction
 
 from integration.demo import sandbox_proxy
 from integration.demo.accounts import CUSTOMER_PREFIX, STAFF_USERNAME, demo_storefront_token
+from integration.demo.webhooks import demo_endpoint_ensure
 from integration.models import Client
 from integration.services.sync.reconcile import mirror_reconcile
 from integration.services.sync.refresh import client_refresh
+from integration.services.webhooks import EndpointError
 
 logger = logging.getLogger("integration.demo")
 
@@ -62,7 +64,19 @@ class Command(BaseCommand):
             staff = self._staff(options["staff_password"])
             token = demo_storefront_token()
         customers = self._customers(options["customers_per_country"])
-        self._print(options["base_url"].rstrip("/"), staff, options["staff_password"], token, customers)
+        base = options["base_url"].rstrip("/")
+        self._print(base, staff, options["staff_password"], token, customers)
+        self._webhook_receiver(base)
+
+    def _webhook_receiver(self, base: str) -> None:
+        """The demo storefront's own webhook receiver (needs DRGREEN_WEBHOOKS_ALLOW_PRIVATE
+        for an http://127.0.0.1 URL, which ``dev.py up`` sets)."""
+        try:
+            endpoint = demo_endpoint_ensure(base)
+        except EndpointError as exc:
+            self.stdout.write(f"  Webhooks            demo receiver not registered: {exc}")
+            return
+        self.stdout.write(f"  Webhooks            endpoint #{endpoint.pk} → {endpoint.url}")
 
     def _staff(self, password: str):
         user_model = get_user_model()

@@ -22,6 +22,7 @@ from integration.services.drgreen_api import ledger_flush
 from integration.services.sync import order_upsert_from_create
 from integration.services.sync.atomic import run_page
 from integration.services.sync.order_create import order_from_create, order_insert
+from integration.services.webhooks.facts import checkout_placed, placement_moved
 
 from .calls import PLACED, RETRY_SAFE, UNKNOWN, Outcome, order_id_of, sale_link
 from .config import checkout_settings
@@ -112,6 +113,7 @@ def claim_for_place(placement_id: int) -> Claim:
                     "updated_at",
                 ]
             )
+            placement_moved(placement, at=now)
             return Claim("done", placement)
         number = placement.attempt_count + 1
         placement.state = PlacementState.SUBMITTING
@@ -234,6 +236,7 @@ def _record(
         placement.next_recovery_at = None
         fields += ["rejection_code", "rejection_message"]
     placement.save(update_fields=fields)
+    placement_moved(placement, at=now)
     return placement, True
 
 
@@ -281,6 +284,8 @@ def _record_placed(*, placement: OrderPlacement, number: int, outcome: Outcome) 
             attempt_finished(
                 b, placement_id=placement.pk, number=number, values=_attempt_values(outcome, now)
             )
+            # order.created + placement.placed, in this flight (no round trip of their own).
+            checkout_placed(order=order, placement=placement, at=now, batch=b)
         if not inserted.inserted or placed.rowcount != 1:
             raise _NotTheCommonCase
         transaction.on_commit(partial(_after_placed, placement.pk))
@@ -336,7 +341,9 @@ def mark_placed(placement: OrderPlacement, *, order_pk, order_drgreen_id, now) -
         placement.save(
             update_fields=["state", "rejection_code", "rejection_message", "next_recovery_at", "updated_at"]
         )
+        placement_moved(placement, at=now)
         return placement
+    placement_moved(placement, at=now)
     transaction.on_commit(lambda: _after_placed(placement.pk))
     logger.info("checkout %s: placed as Dr Green order %s", placement.correlation_id, order_drgreen_id)
     return placement

@@ -39,6 +39,7 @@ from integration.services.drgreen_api import correlation_scope, drgreen_client, 
 from integration.services.sync import orders_upsert_from_client_orders
 from integration.services.sync.order_mapping import map_line
 from integration.services.sync.parsing import parse_decimal, parse_uuid, parse_when
+from integration.services.webhooks.facts import placement_moved
 
 from .calls import cart_snapshot, client_orders_newest, lines_as_cart
 from .claims import backoff, lock, lock_placement, mark_placed, require_no_transaction
@@ -311,6 +312,7 @@ def _record_recovery(*, placement_id: int, claim: _RecoveryClaim, decision: Deci
         else:
             placement.next_recovery_at = decision.next_at
         placement.save(update_fields=fields)
+        placement_moved(placement, at=now)
     logger.info(
         "checkout %s: recovery round %s → %s (%s)",
         placement.correlation_id,

@@ -12,6 +12,11 @@ from typing import Any, NamedTuple
 from django.utils import timezone
 
 from integration.models import Client
+from integration.services.webhooks.facts import (
+    CLIENT_STATUS_FIELDS,
+    client_status_fact,
+    clients_status_changed,
+)
 
 from . import rows as r
 from .atomic import run_page
@@ -275,6 +280,7 @@ def _upsert_clients_mapped(
         clients.update(r.prefetch(Client, raced))
         created_ids = {c.drgreen_id for c in created}
         writes = []
+        status_facts = []
         for row in rows:
             client = clients[row.drgreen_id]
             result.pks[row.drgreen_id] = client.pk
@@ -284,7 +290,12 @@ def _upsert_clients_mapped(
             stale = r.is_stale(client, observed_at)
             if client.erased_at is not None:
                 row = r.Row(row.drgreen_id, values=without_personal(row.values), payload=row.payload)
+            before = {name: getattr(client, name) for name in CLIENT_STATUS_FIELDS}
+            # The row as read names the change: two workers that read the same row and saw
+            # the same change announce it once.
+            version = client.last_synced_at.isoformat() if client.last_synced_at else "-"
             changed = r.apply_values(client, row, source=source, observed_at=observed_at, stale=stale)
+            status_facts.append(client_status_fact(client, before=before, version=version, at=observed_at))
             result.updated += bool(changed)
             result.unchanged += not changed
             carries_flags = any(k in by_id[row.drgreen_id][1] for k in _FLAG_KEYS)
@@ -295,6 +306,7 @@ def _upsert_clients_mapped(
         r.bulk_write(
             Client, writes, monotonic_fields={"last_synced_at": {c.pk: observed_at for c, _ in writes}}
         )
+        clients_status_changed(status_facts)
         # Only an item that carries a ``shippings`` list says anything about the rows.
         shippings = {
             row.drgreen_id: [s for s in item["shippings"] if isinstance(s, dict)]

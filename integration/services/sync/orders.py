@@ -13,6 +13,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from integration.models import Order, OrderLine, Sale, Strain
+from integration.services.webhooks.facts import order_status_changes, orders_created
 
 from . import rows as r
 from .atomic import announce_on_commit, run_page
@@ -146,6 +147,9 @@ def _upsert_orders(
             if oid not in orders
         ]
         created, raced = r.create_missing(Order, fresh)
+        # ``order.created`` for the orders this page brought into the mirror (a raced one
+        # was brought in by the other writer, with its event).
+        orders_created(created)
         orders.update({o.drgreen_id: o for o in created})
         orders.update(r.prefetch(Order, raced))
         created_ids = {o.drgreen_id for o in created}
@@ -218,6 +222,9 @@ def _upsert_orders(
             r.bulk_write(Order, rewrites)
         result.status_change_ids = [c.pk for c in changes]
         announce_on_commit((c.pk, c.order_id, source) for c in changes)
+        # Their webhook events, in this page's transaction (the orders now hold the page's
+        # values, e.g. a new invoice number).
+        order_status_changes(changes, orders={o.pk: o for o in orders.values()})
 
         result.created = len(created)
         _sync_lines([(orders[oid], d.lines) for oid, d in by_id.items() if d.lines is not None])

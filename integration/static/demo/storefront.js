@@ -162,9 +162,27 @@
     trackedKey = "";
   }
 
+  // What the storefront server (the demo's webhook receiver) was told about the order.
+  async function loadWebhooks(orderId) {
+    const r = await fetch(cfg.webhookEvents + "?order=" + encodeURIComponent(orderId), { headers: { Accept: "application/json" } });
+    if (!r.ok) return;
+    const data = await r.json();
+    const ol = $("webhooks");
+    ol.replaceChildren();
+    for (const e of data.events) {
+      const d = e.data || {};
+      const what = d.displayStatus ? ` → ${d.displayStatus}` : d.state ? ` → ${d.state}` : "";
+      ol.append(el("li", { "data-type": e.type, "data-webhook-id": e.id },
+        el("code", {}, e.type), what + (d.sequence ? ` (#${d.sequence})` : "") + " ",
+        el("span", { class: "muted" }, `${(e.timestamp || "").slice(11, 19)} · ${e.id}`)));
+    }
+    if (!data.events.length) ol.append(el("li", { class: "muted" }, "Nothing received yet."));
+  }
+
   function track(orderId) {
     stopTracking();
     const tick = async () => {
+      loadWebhooks(orderId).catch(() => {});
       try {
         const s = await api("GET", `/orders/${orderId}/status`);
         const key = [s.adminApproval, s.paymentStatus, s.orderStatus].join("/");

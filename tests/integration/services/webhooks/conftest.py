@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from integration.services import webhooks
+
+from .receiver import Receiver
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    try:
+        yield r
+    finally:
+        r.close()
+
+
+@pytest.fixture
+def allow_private(settings):
+    """Tests deliver to 127.0.0.1 over http, which production refuses."""
+    settings.DRGREEN_WEBHOOKS_ALLOW_PRIVATE = True
+    settings.DRGREEN_WEBHOOK_RETRY_JITTER = 0.2
+
+
+@pytest.fixture
+def endpoint(allow_private, receiver):
+    """An endpoint for every event type, pointing at the receiver: (endpoint, secret)."""
+    created = webhooks.endpoint_create(url=receiver.url(), description="test receiver")
+    return created.endpoint, created.secret
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (a receiver that is down)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
