@@ -17,7 +17,7 @@ def seal_held_payloads(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integration', '0004_order_client_drgreen_id_unindexed'),
+        ('integration', '0005_account_security'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

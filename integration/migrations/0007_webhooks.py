@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integration', '0004_order_client_drgreen_id_unindexed'),
+        ('integration', '0006_privacy'),
     ]
 
     operations = [
