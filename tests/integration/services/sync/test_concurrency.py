@@ -47,7 +47,8 @@ def test_racing_sweeps_heartbeats_and_refreshes_record_each_change_once(
     settings.DRGREEN_SYNC = {"LINES_PER_RUN": 0}
     sb = drgreen_holder.sandbox
     clock = Clock(drgreen_holder)
-    mirror(drgreen_holder, clients=8, orders=40, now=clock.now)
+    # 3 of a 15% state from 40 orders failed about one run in twenty; 150 make it negligible.
+    mirror(drgreen_holder, clients=8, orders=150, now=clock.now)
     targets = pick(admin_approval="VERIFIED", n=3) + pick(admin_approval="PENDING", n=2)
     for o in targets[:3]:
         sb.pay_order(str(o.drgreen_id))
