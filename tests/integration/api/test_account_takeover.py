@@ -21,12 +21,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def victim(shop):
+def victim(shop_own_seed):
     """A verified patient of this store at Dr Green that no local user holds yet."""
-    client_id = shop.client_ids[0]
-    shop.sandbox.approve_client(client_id)
-    shop.sandbox.kyc_pass(client_id)
-    (remote,) = [c for c in shop.sandbox.clients() if c["id"] == client_id]
+    client_id = shop_own_seed.client_ids[0]
+    shop_own_seed.sandbox.approve_client(client_id)
+    shop_own_seed.sandbox.kyc_pass(client_id)
+    (remote,) = [c for c in shop_own_seed.sandbox.clients() if c["id"] == client_id]
     return remote
 
 
@@ -52,7 +52,7 @@ def _shows_nothing_of(body: str, victim: dict) -> None:
 
 
 def test_registering_with_a_patients_email_shows_nothing_and_sends_a_code_to_that_email(
-    shop, storefront_token, victim
+    shop_own_seed, storefront_token, victim
 ):
     attacker = make_user()
     api = Api(token=storefront_token, customer_id=attacker.pk)
@@ -81,7 +81,7 @@ def test_registering_with_a_patients_email_shows_nothing_and_sends_a_code_to_tha
     assert "medicalRecord" not in ClientRegistration.objects.get(user=attacker).payload
 
 
-def test_guessing_the_code_is_limited_and_the_right_code_links_once(shop, storefront_token, victim):
+def test_guessing_the_code_is_limited_and_the_right_code_links_once(shop_own_seed, storefront_token, victim):
     owner = make_user()
     api = Api(token=storefront_token, customer_id=owner.pk)
     assert api.post("/api/v1/me/registration", _attack_form(victim)).status_code == 202
@@ -105,7 +105,7 @@ def test_guessing_the_code_is_limited_and_the_right_code_links_once(shop, storef
     assert again.status_code == 400 and error_of(again)["code"] == "link_code_invalid"
 
 
-def test_a_code_dies_after_five_wrong_guesses(shop, storefront_token, victim, api_settings):
+def test_a_code_dies_after_five_wrong_guesses(shop_own_seed, storefront_token, victim, api_settings):
     api_settings.REST_FRAMEWORK = {
         **api_settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {
@@ -127,7 +127,7 @@ def test_a_code_dies_after_five_wrong_guesses(shop, storefront_token, victim, ap
     assert not Client.objects.filter(user=attacker).exists()
 
 
-def test_guesses_are_throttled(shop, storefront_token, victim, api_settings):
+def test_guesses_are_throttled(shop_own_seed, storefront_token, victim, api_settings):
     rates = api_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     api_settings.REST_FRAMEWORK = {
         **api_settings.REST_FRAMEWORK,
@@ -139,7 +139,7 @@ def test_guesses_are_throttled(shop, storefront_token, victim, api_settings):
     assert codes[:10] == [400] * 10 and codes[10:] == [429, 429]
 
 
-def test_an_expired_code_is_refused(shop, storefront_token, victim):
+def test_an_expired_code_is_refused(shop_own_seed, storefront_token, victim):
     owner = make_user()
     api = Api(token=storefront_token, customer_id=owner.pk)
     api.post("/api/v1/me/registration", _attack_form(victim))
@@ -150,7 +150,7 @@ def test_an_expired_code_is_refused(shop, storefront_token, victim):
     assert r.status_code == 400 and error_of(r)["code"] == "link_code_invalid"
 
 
-def test_another_callers_code_is_useless(shop, storefront_token, victim):
+def test_another_callers_code_is_useless(shop_own_seed, storefront_token, victim):
     owner, attacker = make_user(), make_user()
     Api(token=storefront_token, customer_id=owner.pk).post("/api/v1/me/registration", _attack_form(victim))
     code = _code_from_mailbox(victim["email"])
@@ -161,7 +161,7 @@ def test_another_callers_code_is_useless(shop, storefront_token, victim):
     assert r.status_code == 400 and not Client.objects.filter(user=attacker).exists()
 
 
-def test_a_client_whose_user_was_deleted_needs_the_same_proof(shop, storefront_token, victim):
+def test_a_client_whose_user_was_deleted_needs_the_same_proof(shop_own_seed, storefront_token, victim):
     first = make_user()
     api = Api(token=storefront_token, customer_id=first.pk)
     api.post("/api/v1/me/registration", _attack_form(victim))
@@ -181,7 +181,7 @@ def test_a_client_whose_user_was_deleted_needs_the_same_proof(shop, storefront_t
     assert api.get("/api/v1/me").json()["client"] is None
 
 
-def test_the_victims_inbox_is_not_flooded(shop, storefront_token, victim, api_settings):
+def test_the_victims_inbox_is_not_flooded(shop_own_seed, storefront_token, victim, api_settings):
     api_settings.REST_FRAMEWORK = {
         **api_settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {
@@ -198,7 +198,9 @@ def test_the_victims_inbox_is_not_flooded(shop, storefront_token, victim, api_se
     assert len(mail.outbox) == MAX_PROOFS_PER_CLIENT_PER_HOUR
 
 
-def test_an_email_held_by_another_customer_gets_the_same_answer_and_no_code(shop, storefront_token, victim):
+def test_an_email_held_by_another_customer_gets_the_same_answer_and_no_code(
+    shop_own_seed, storefront_token, victim
+):
     owner = make_user()
     api = Api(token=storefront_token, customer_id=owner.pk)
     unheld = api.post("/api/v1/me/registration", _attack_form(victim)).json()

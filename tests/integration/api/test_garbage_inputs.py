@@ -201,7 +201,7 @@ def send(caller: dict[str, str], probe: Probe, idempotency: bool):
 
 
 @pytest.fixture
-def world(shop, storefront_token, staff_token):
+def world(shop_own_seed, storefront_token, staff_token):
     owner, newcomer = make_user(), make_user()
     client = make_client(owner)
     strain = make_strain("Sweep Kush")
@@ -294,7 +294,7 @@ def test_checkout_reads_numbers_and_ids_from_ascii_only(world, line):
     assert not OrderPlacement.objects.exclude(idempotency_key="sweep").exists()
 
 
-def test_a_lone_surrogate_in_the_medical_record_is_refused_before_anything_is_kept(world, shop):
+def test_a_lone_surrogate_in_the_medical_record_is_refused_before_anything_is_kept(world, shop_own_seed):
     data = form(f"surrogate-{uuid.uuid4().hex[:8]}@example.test")
     data["medicalRecord"]["medicalConditions"] = ["\ud800"]
     body = json.dumps(data).encode()  # json escapes it as "\ud800"
@@ -303,7 +303,7 @@ def test_a_lone_surrogate_in_the_medical_record_is_refused_before_anything_is_ke
     from integration.models import ClientRegistration
 
     assert not ClientRegistration.objects.exists()
-    assert shop.request_count("POST /dapp/clients") == 0
+    assert shop_own_seed.request_count("POST /dapp/clients") == 0
 
 
 def test_non_api_pages_refuse_nul_too(client, admin_user):
