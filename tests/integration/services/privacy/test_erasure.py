@@ -160,7 +160,7 @@ def test_the_mirror_never_stores_an_erased_clients_person_again(world):
     # Full detail, list item, an order list page that moved a status, recent, a sale page.
     client_upsert_from_detail(payload={**detail, "updatedAt": "2026-03-02T09:00:00.000Z"}, observed_at=later)
     clients_upsert_from_list(items=[p.client_list_item(id=detail["id"], **PERSON)], observed_at=later)
-    moved = {**item, "adminApproval": "VERIFIED"}
+    moved = {**item, "adminApproval": "VERIFIED", "rejectionNote": f"Ask {PERSON['firstName']} again"}
     orders_upsert_from_list(items=[moved], observed_at=later)
     recent = p.order_recent_item(order_id=item["id"], client_id=detail["id"])
     recent["client"].update(PERSON)
