@@ -84,12 +84,16 @@ def test_the_other_pages_that_name_a_client_are_logged(staff_client, model):
     if not Sale.objects.exists():
         Sale.objects.create(drgreen_id=uuid.uuid4(), stage="ONGOING", client=order.client)
     ClientRegistration.objects.create(email="r@example.test", payload={}, client=order.client)
-    row = {
-        "clientregistration": ClientRegistration,
-        "orderplacement": OrderPlacement,
-        "sale": Sale,
-        "notification": Notification,
-    }[model].objects.order_by("pk").last()
+    row = (
+        {
+            "clientregistration": ClientRegistration,
+            "orderplacement": OrderPlacement,
+            "sale": Sale,
+            "notification": Notification,
+        }[model]
+        .objects.order_by("pk")
+        .last()
+    )
     view = {"clientregistration": "registration", "orderplacement": "placement"}.get(model, model)
     assert staff_client.get(reverse(f"admin:integration_{model}_changelist")).status_code == 200
     assert staff_client.get(reverse(f"admin:integration_{model}_change", args=[row.pk])).status_code == 200
