@@ -192,3 +192,15 @@ def test_a_new_client_id_for_the_same_person_is_not_erased(world):
     fresh = p.client_detail(id=str(uuid.uuid4()), **PERSON)
     client_upsert_from_detail(payload=fresh, observed_at=T0)
     assert Client.objects.get(drgreen_id=fresh["id"]).email == PERSON["email"]
+
+
+def test_a_registration_sealed_with_a_lost_key_does_not_stop_an_erasure(world, settings):
+    from cryptography.fernet import Fernet
+
+    settings.DRGREEN_DATA_KEYS = Fernet.generate_key().decode()
+    reg = ClientRegistration.objects.get()
+    reg.save()  # sealed with a key that is about to be lost
+    settings.DRGREEN_DATA_KEYS = Fernet.generate_key().decode()
+    call_command("drgreen_erase_customer", str(world["user"].pk))
+    assert ClientRegistration.objects.get().payload == {}  # overwritten with the current key
+    assert ErasureRecord.objects.count() == 1
