@@ -197,8 +197,8 @@ def test_a_new_client_id_for_the_same_person_is_not_erased(world):
 def test_a_registration_sealed_with_a_lost_key_does_not_stop_an_erasure(world, settings):
     from cryptography.fernet import Fernet
 
-    settings.DRGREEN_DATA_KEYS = Fernet.generate_key().decode()
     reg = ClientRegistration.objects.get()
+    settings.DRGREEN_DATA_KEYS = Fernet.generate_key().decode()
     reg.save()  # sealed with a key that is about to be lost
     settings.DRGREEN_DATA_KEYS = Fernet.generate_key().decode()
     call_command("drgreen_erase_customer", str(world["user"].pk))
