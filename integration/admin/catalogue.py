@@ -10,6 +10,7 @@ from integration.models import Sale, Strain, StrainAvailability
 from .base import MirroredAdmin, ReadOnlyInline
 from .display import admin_link, badge, bool_badge, money, pretty_json
 from .filters import PresentAtDrGreenFilter, SaleStageFilter
+from .privacy import AccessLoggedChangelist
 
 
 class StrainAvailabilityInline(ReadOnlyInline):
@@ -95,7 +96,8 @@ class StrainAdmin(MirroredAdmin):
 
 
 @admin.register(Sale)
-class SaleAdmin(MirroredAdmin):
+class SaleAdmin(AccessLoggedChangelist, MirroredAdmin):
+    access_log_view = "sale"
     list_display = (
         "created_at",
         "stage_badge",

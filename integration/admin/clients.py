@@ -213,7 +213,8 @@ def registration_summary(payload: Any) -> dict[str, Any]:
 
 
 @admin.register(ClientRegistration)
-class ClientRegistrationAdmin(ReadOnlyAdmin):
+class ClientRegistrationAdmin(AccessLoggedChangelist, ReadOnlyAdmin):
+    access_log_view = "registration"
     list_display = (
         "created_at",
         "email",

@@ -13,6 +13,7 @@ from . import task_refs
 from .base import ReadOnlyAdmin
 from .display import admin_link, badge, pretty_json
 from .orders import changes_html
+from .privacy import AccessLoggedChangelist
 
 
 @admin.register(StatusChange)
@@ -57,7 +58,14 @@ class StatusChangeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
+class NotificationAdmin(AccessLoggedChangelist, ReadOnlyAdmin):
+    # The recipient is the client's email address.
+    access_log_view = "notification"
+
+    def logged_clients(self, objects):
+        orders = [n.status_change.order for n in objects]
+        return [(o.client_id, o.client_drgreen_id) for o in orders if o.client_id]
+
     list_display = (
         "created_at",
         "order_link",

@@ -10,6 +10,7 @@ from integration.models import OrderPlacement, PlacementAttempt, PlacementState
 from . import task_refs
 from .base import ReadOnlyAdmin, ReadOnlyInline
 from .display import admin_link, badge, money, pretty_json
+from .privacy import AccessLoggedChangelist
 
 # States a recovery can move: the outcome is unknown, or a person was asked to look. A placed
 # or rejected placement is settled, and a new/submitting one is still in its own request.
@@ -43,7 +44,8 @@ class PlacementAttemptInline(ReadOnlyInline):
 
 
 @admin.register(OrderPlacement)
-class OrderPlacementAdmin(ReadOnlyAdmin):
+class OrderPlacementAdmin(AccessLoggedChangelist, ReadOnlyAdmin):
+    access_log_view = "placement"
     list_display = (
         "created_at",
         "correlation_id",

@@ -34,7 +34,9 @@ class AccessLoggedChangelist:
     access_log_view = ""
 
     def logged_clients(self, objects):
-        raise NotImplementedError
+        """The clients a page showed, as instances or ``(pk, drgreen_id)`` pairs. Default:
+        each row's own ``client`` foreign key (read from the row, no extra query)."""
+        return [(o.client_id, getattr(o.client, "drgreen_id", None)) for o in objects if o.client_id]
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)

@@ -14,6 +14,18 @@ def seal_held_payloads(apps, schema_editor):
     data_keys_rotate()
 
 
+def open_held_payloads(apps, schema_editor):
+    """Backwards: plain JSON text again, so the column can go back to a JSON type."""
+    import json
+
+    from integration.models import ClientRegistration
+
+    table = schema_editor.quote_name(ClientRegistration._meta.db_table)
+    for pk, payload in ClientRegistration.objects.values_list("pk", "payload"):
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET payload = %s WHERE id = %s", [json.dumps(payload), pk])  # noqa: S608
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -71,5 +83,5 @@ class Migration(migrations.Migration):
                 'ordering': ['-at', '-pk'],
             },
         ),
-        migrations.RunPython(seal_held_payloads, migrations.RunPython.noop),
+        migrations.RunPython(seal_held_payloads, open_held_payloads),
     ]

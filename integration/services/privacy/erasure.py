@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from integration.crypto import DataKeyError
 from integration.models import (
     ApiCall,
     ApiToken,
@@ -111,7 +112,10 @@ def _identifiers(user, clients: list[Client], registrations: list[ClientRegistra
     if user is not None:
         words |= {user.first_name, user.last_name}
     for r in registrations:
-        payload = r.payload if isinstance(r.payload, dict) else {}
+        try:
+            payload = r.payload if isinstance(r.payload, dict) else {}
+        except DataKeyError:  # sealed with a key no longer configured: unreadable anyway
+            payload = {}
         words |= {str(payload.get(k) or "") for k in ("firstName", "lastName", "contactNumber")}
     # Very short strings would match unrelated rows; an email is never that short.
     return emails, {w.strip() for w in words if w and len(w.strip()) >= 3}
@@ -136,7 +140,6 @@ def customer_erase(
         raise ServiceError("customer_not_found", "No customer to erase.", status=404)
     now = timezone.now()
     user = subject.user
-    counts: dict[str, int] = {}
     with transaction.atomic():
         client_pks = [c.pk for c in subject.clients]
         clients = list(Client.objects.select_for_update().filter(pk__in=client_pks).order_by("pk"))
@@ -144,115 +147,119 @@ def customer_erase(
         reg_q = Q(client_id__in=client_pks)
         if user is not None:
             reg_q |= Q(user=user)
-        registrations = list(ClientRegistration.objects.filter(reg_q))
+        # ``payload`` deferred: a registration sealed with a key no longer configured must
+        # not stop an erasure (it is overwritten below either way).
+        registrations = list(ClientRegistration.objects.filter(reg_q).only("pk", "email"))
         emails, words = _identifiers(user, clients, registrations)
         if emails:
-            extra = ClientRegistration.objects.filter(email__in=emails).exclude(
-                pk__in=[r.pk for r in registrations]
+            registrations += list(
+                ClientRegistration.objects.filter(email__in=emails)
+                .exclude(pk__in=[r.pk for r in registrations])
+                .only("pk", "email")
             )
-            registrations += list(extra)
-
-        # Clients: the person's fields and raw payloads; ids, flags, country kept.
-        blank = {name: ({} if name == "business_address" else ERASED_TEXT) for name in Client.PERSONAL_FIELDS}
-        counts["clients"] = Client.objects.filter(pk__in=client_pks).update(**blank, raw={}, erased_at=now)
-        counts["shipping_addresses"], _ = ShippingAddress.objects.filter(client_id__in=client_pks).delete()
-
-        # Orders and their lines: commercial facts kept, raw payloads without personal keys.
-        orders = Order.objects.filter(Q(client_id__in=client_pks) | Q(client_drgreen_id__in=drgreen_ids))
-        n = 0
-        for order in orders.only("pk", "raw", "rejection_note"):
-            Order.objects.filter(pk=order.pk).update(raw=_strip_raw(order.raw), rejection_note=ERASED_TEXT)
-            n += 1
-        counts["orders"] = n
-        n = 0
-        for line in OrderLine.objects.filter(order__in=orders).only("pk", "raw"):
-            OrderLine.objects.filter(pk=line.pk).update(raw=redact(line.raw or {}))
-            n += 1
-        counts["order_lines"] = n
-
-        # Sales: the free-text description goes (it may copy names), the stage stays.
-        n = 0
-        sales = Sale.objects.filter(Q(client_id__in=client_pks) | Q(client_drgreen_id__in=drgreen_ids))
-        for sale in sales.only("pk", "raw"):
-            raw = {
-                s: {k: v for k, v in (p or {}).items() if k != "description"}
-                for s, p in _strip_raw(sale.raw).items()
-            }
-            Sale.objects.filter(pk=sale.pk).update(raw=raw, description=ERASED_TEXT)
-            n += 1
-        counts["sales"] = n
-
-        # Placement evidence may hold order payloads with the client nested.
-        n = 0
-        for attempt in PlacementAttempt.objects.filter(placement__client_id__in=client_pks).only(
-            "pk", "evidence"
-        ):
-            PlacementAttempt.objects.filter(pk=attempt.pk).update(evidence=redact(attempt.evidence or {}))
-            n += 1
-        counts["placement_attempts"] = n
-
-        # Registrations: the payload (sealed), email, messages; waiting ones are never sent.
-        reg_pks = [r.pk for r in registrations]
-        ClientRegistration.objects.filter(pk__in=reg_pks, state__in=WAITING_STATES).update(
-            state=RegistrationState.EXPIRED, next_attempt_at=None
+        counts = _erase_mirror(client_pks, drgreen_ids, now=now)
+        counts.update(
+            _erase_records(user, client_pks, [r.pk for r in registrations], emails | words, now=now)
         )
-        counts["registrations"] = ClientRegistration.objects.filter(pk__in=reg_pks).update(
-            payload={}, email="", last_error="", kyc_link="", payload_purged_at=now, updated_at=now
-        )
-
-        # Notifications: the address they were (or would be) sent to.
-        note_q = Q(status_change__order__client_id__in=client_pks)
-        if emails:
-            note_q |= Q(recipient__in=emails)
-        notes = Notification.objects.filter(note_q)
-        notes.filter(state__in=[Notification.STATE_PENDING, Notification.STATE_FAILED]).update(
-            state=Notification.STATE_SKIPPED
-        )
-        counts["notifications"] = notes.update(recipient="", last_error="customer erased")
-
-        # The call ledger: query strings (search=<email>) and error texts that name them.
-        call_q = Q(pk__in=[])
-        for text in emails | words:
-            call_q |= Q(path__icontains=text) | Q(error__icontains=text)
-        n = 0
-        for call in ApiCall.objects.filter(call_q).only("pk", "path"):
-            ApiCall.objects.filter(pk=call.pk).update(path=call.path.split("?", 1)[0], error="")
-            n += 1
-        counts["api_calls"] = n
-
-        # The admin's own history of these objects names them (object_repr).
-        counts["admin_log"] = _admin_log_scrub(user, client_pks, reg_pks)
-
-        if user is not None:
-            counts["user"] = _user_anonymise(user)
-            counts["api_tokens"] = ApiToken.objects.filter(user=user).update(name="erased", revoked_at=now)
-        record = ErasureRecord.objects.filter(user_id=user.pk).first() if user is not None else None
-        if record is None and drgreen_ids:
-            record = next(
-                (
-                    r
-                    for r in ErasureRecord.objects.all()
-                    if set(map(str, drgreen_ids)) & set(r.client_drgreen_ids)
-                ),
-                None,
-            )
-        created = record is None
-        digests = sorted({subject_digest(e) for e in emails})
-        if created:
-            record = ErasureRecord.objects.create(
-                user_id=user.pk if user is not None else None,
-                client_drgreen_ids=sorted(str(i) for i in drgreen_ids),
-                subject_digests=digests,
-                requested_by=requested_by[:150],
-                source=source,
-                counts=counts,
-                erased_at=now,
-            )
-        elif digests and not set(digests) <= set(record.subject_digests):
-            record.subject_digests = sorted(set(record.subject_digests) | set(digests))
-            record.save(update_fields=["subject_digests"])
+        record, created = _record(user, drgreen_ids, emails, counts, requested_by, source, now)
     logger.info("privacy: customer erased (user %s, %d clients)", getattr(user, "pk", None), len(drgreen_ids))
     return record, created
+
+
+def _erase_mirror(client_pks: list[int], drgreen_ids: list, *, now) -> dict[str, int]:
+    """The mirror: client columns, raw payloads, shipping rows, order and sale free text,
+    placement evidence. Ids, flags, amounts, lines and statuses stay."""
+    counts: dict[str, int] = {}
+    blank = {name: ({} if name == "business_address" else ERASED_TEXT) for name in Client.PERSONAL_FIELDS}
+    counts["clients"] = Client.objects.filter(pk__in=client_pks).update(**blank, raw={}, erased_at=now)
+    counts["shipping_addresses"], _ = ShippingAddress.objects.filter(client_id__in=client_pks).delete()
+    mine = Q(client_id__in=client_pks) | Q(client_drgreen_id__in=drgreen_ids)
+    orders = Order.objects.filter(mine)
+    counts["orders"] = counts["order_lines"] = counts["sales"] = counts["placement_attempts"] = 0
+    for order in orders.only("pk", "raw"):
+        Order.objects.filter(pk=order.pk).update(raw=_strip_raw(order.raw), rejection_note=ERASED_TEXT)
+        counts["orders"] += 1
+    for line in OrderLine.objects.filter(order__in=orders).only("pk", "raw"):
+        OrderLine.objects.filter(pk=line.pk).update(raw=redact(line.raw or {}))
+        counts["order_lines"] += 1
+    # Sales: the free-text description goes (it may copy names), the stage stays.
+    for sale in Sale.objects.filter(mine).only("pk", "raw"):
+        raw = {
+            s: {k: v for k, v in (p or {}).items() if k != "description"}
+            for s, p in _strip_raw(sale.raw).items()
+        }
+        Sale.objects.filter(pk=sale.pk).update(raw=raw, description=ERASED_TEXT)
+        counts["sales"] += 1
+    # Placement evidence may hold order payloads with the client nested.
+    attempts = PlacementAttempt.objects.filter(placement__client_id__in=client_pks).only("pk", "evidence")
+    for attempt in attempts:
+        PlacementAttempt.objects.filter(pk=attempt.pk).update(evidence=redact(attempt.evidence or {}))
+        counts["placement_attempts"] += 1
+    return counts
+
+
+def _erase_records(
+    user, client_pks: list[int], reg_pks: list[int], texts: set[str], *, now
+) -> dict[str, int]:
+    """Everything else that names them: registrations, notifications, the call ledger, the
+    admin's history, the account and its tokens."""
+    counts: dict[str, int] = {}
+    # Registrations: the payload (sealed), email, messages; waiting ones are never sent.
+    ClientRegistration.objects.filter(pk__in=reg_pks, state__in=WAITING_STATES).update(
+        state=RegistrationState.EXPIRED, next_attempt_at=None
+    )
+    counts["registrations"] = ClientRegistration.objects.filter(pk__in=reg_pks).update(
+        payload={}, email="", last_error="", kyc_link="", payload_purged_at=now, updated_at=now
+    )
+    # Notifications: the address they were (or would be) sent to.
+    emails = [t for t in texts if "@" in t]
+    notes = Notification.objects.filter(
+        Q(status_change__order__client_id__in=client_pks) | Q(recipient__in=emails)
+    )
+    notes.filter(state__in=[Notification.STATE_PENDING, Notification.STATE_FAILED]).update(
+        state=Notification.STATE_SKIPPED
+    )
+    counts["notifications"] = notes.update(recipient="", last_error="customer erased")
+    # The call ledger: query strings (search=<email>) and error texts that name them.
+    call_q = Q(pk__in=[])
+    for text in texts:
+        call_q |= Q(path__icontains=text) | Q(error__icontains=text)
+    counts["api_calls"] = 0
+    for call in ApiCall.objects.filter(call_q).only("pk", "path"):
+        ApiCall.objects.filter(pk=call.pk).update(path=call.path.split("?", 1)[0], error="")
+        counts["api_calls"] += 1
+    # The admin's own history of these objects names them (object_repr).
+    counts["admin_log"] = _admin_log_scrub(user, client_pks, reg_pks)
+    if user is not None:
+        counts["user"] = _user_anonymise(user)
+        tokens = ApiToken.objects.filter(user=user)
+        counts["api_tokens"] = tokens.update(name="erased")
+        tokens.filter(revoked_at__isnull=True).update(revoked_at=now)
+    return counts
+
+
+def _record(user, drgreen_ids, emails, counts, requested_by, source, now) -> tuple[ErasureRecord, bool]:
+    """The erasure's record: one per customer (found by user, else by client id)."""
+    record = ErasureRecord.objects.filter(user_id=user.pk).first() if user is not None else None
+    if record is None and drgreen_ids:
+        wanted = set(map(str, drgreen_ids))
+        record = next((r for r in ErasureRecord.objects.all() if wanted & set(r.client_drgreen_ids)), None)
+    digests = sorted({subject_digest(e) for e in emails})
+    if record is None:
+        record = ErasureRecord.objects.create(
+            user_id=user.pk if user is not None else None,
+            client_drgreen_ids=sorted(str(i) for i in drgreen_ids),
+            subject_digests=digests,
+            requested_by=requested_by[:150],
+            source=source,
+            counts=counts,
+            erased_at=now,
+        )
+        return record, True
+    if digests and not set(digests) <= set(record.subject_digests):
+        record.subject_digests = sorted(set(record.subject_digests) | set(digests))
+        record.save(update_fields=["subject_digests"])
+    return record, False
 
 
 def _user_anonymise(user) -> int:

@@ -138,6 +138,8 @@ def _upsert_orders(
             if data.client_ref is not None:
                 client = clients[data.client_ref.drgreen_id]
                 data.row.values["client_id"] = client.pk
+                if client.erased:  # services/privacy: Dr Green's free text about them not kept
+                    data.row.values.pop("rejection_note", None)
                 if client.shipping_country_code:
                     data.row.fill.setdefault("shipping_country_code", client.shipping_country_code)
 

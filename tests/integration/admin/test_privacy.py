@@ -4,6 +4,7 @@ in the admin, append-only, pruned by age)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from django.utils import timezone
 from integration.models import AccessLogEntry, ApiToken, Client, ErasureRecord, TokenKind
 from integration.services.privacy.retention import access_log_prune
 
-from .conftest import make_client, make_order
+from .conftest import add_change, make_client, make_order
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +73,33 @@ def test_order_pages_are_logged(staff_client, staff_user):
     assert AccessLogEntry.objects.filter(view="admin:order_change", client_id=order.client_id).count() == 1
     staff_client.get(reverse("admin:integration_order_changelist"))
     assert AccessLogEntry.objects.filter(view="admin:order_list", client_id=order.client_id).count() == 1
+
+
+@pytest.mark.parametrize("model", ["clientregistration", "orderplacement", "sale", "notification"])
+def test_the_other_pages_that_name_a_client_are_logged(staff_client, model):
+    from integration.models import ClientRegistration, Notification, OrderPlacement, Sale
+
+    order = make_order()  # with a placed placement
+    add_change(order, after=("PENDING", "VERIFIED", "PENDING"))  # and a notification
+    if not Sale.objects.exists():
+        Sale.objects.create(drgreen_id=uuid.uuid4(), stage="ONGOING", client=order.client)
+    ClientRegistration.objects.create(email="r@example.test", payload={}, client=order.client)
+    row = (
+        {
+            "clientregistration": ClientRegistration,
+            "orderplacement": OrderPlacement,
+            "sale": Sale,
+            "notification": Notification,
+        }[model]
+        .objects.order_by("pk")
+        .last()
+    )
+    view = {"clientregistration": "registration", "orderplacement": "placement"}.get(model, model)
+    assert staff_client.get(reverse(f"admin:integration_{model}_changelist")).status_code == 200
+    assert staff_client.get(reverse(f"admin:integration_{model}_change", args=[row.pk])).status_code == 200
+    for page in ("list", "change"):
+        entry = AccessLogEntry.objects.get(view=f"admin:{view}_{page}")
+        assert (entry.client_id, entry.client_drgreen_id) == (order.client_id, order.client.drgreen_id)
 
 
 def test_staff_api_reads_are_logged(client):

@@ -160,7 +160,7 @@ def test_the_mirror_never_stores_an_erased_clients_person_again(world):
     # Full detail, list item, an order list page that moved a status, recent, a sale page.
     client_upsert_from_detail(payload={**detail, "updatedAt": "2026-03-02T09:00:00.000Z"}, observed_at=later)
     clients_upsert_from_list(items=[p.client_list_item(id=detail["id"], **PERSON)], observed_at=later)
-    moved = {**item, "adminApproval": "VERIFIED"}
+    moved = {**item, "adminApproval": "VERIFIED", "rejectionNote": f"Ask {PERSON['firstName']} again"}
     orders_upsert_from_list(items=[moved], observed_at=later)
     recent = p.order_recent_item(order_id=item["id"], client_id=detail["id"])
     recent["client"].update(PERSON)
@@ -192,3 +192,15 @@ def test_a_new_client_id_for_the_same_person_is_not_erased(world):
     fresh = p.client_detail(id=str(uuid.uuid4()), **PERSON)
     client_upsert_from_detail(payload=fresh, observed_at=T0)
     assert Client.objects.get(drgreen_id=fresh["id"]).email == PERSON["email"]
+
+
+def test_a_registration_sealed_with_a_lost_key_does_not_stop_an_erasure(world, settings):
+    from cryptography.fernet import Fernet
+
+    reg = ClientRegistration.objects.get()
+    settings.DRGREEN_DATA_KEYS = Fernet.generate_key().decode()
+    reg.save()  # sealed with a key that is about to be lost
+    settings.DRGREEN_DATA_KEYS = Fernet.generate_key().decode()
+    call_command("drgreen_erase_customer", str(world["user"].pk))
+    assert ClientRegistration.objects.get().payload == {}  # overwritten with the current key
+    assert ErasureRecord.objects.count() == 1
