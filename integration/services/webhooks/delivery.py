@@ -62,8 +62,11 @@ def event_headers(event: WebhookEvent, endpoint: WebhookEndpoint, *, body: str, 
 
 
 def _claim(event_id: int, *, now: datetime, force: bool = False) -> bool:
+    """One UPDATE whose conditions are all on the event row itself, so that of two
+    concurrent claimers PostgreSQL re-checks them for the second after the first commits
+    (a condition through a join would sit in a subquery that is not re-checked)."""
     conf = webhook_settings()
-    qs = WebhookEvent.objects.filter(pk=event_id, state=WebhookEvent.STATE_PENDING, endpoint__is_active=True)
+    qs = WebhookEvent.objects.filter(pk=event_id, state=WebhookEvent.STATE_PENDING)
     qs = qs.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
     if not force:
         qs = qs.filter(next_attempt_at__lte=now)
@@ -185,6 +188,11 @@ def event_deliver(*, event_id: int, now: datetime | None = None, manual: bool = 
     if not _claim(event_id, now=now, force=manual):
         return WebhookEvent.objects.get(pk=event_id)
     event = WebhookEvent.objects.select_related("endpoint").get(pk=event_id)
+    if not event.endpoint.is_active:
+        # A disabled endpoint keeps its events pending (sent once it is enabled again).
+        WebhookEvent.objects.filter(pk=event_id).update(claimed_until=None)
+        event.claimed_until = None
+        return event
     sent = _send(event, now=now)
     delay = _record(event, sent, manual=manual, now=now)
     if delay is not None:

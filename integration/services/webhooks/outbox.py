@@ -127,8 +127,17 @@ def events_record(facts: list[Fact], *, batch: sql.Batch | None = None, now: dat
     now = now or timezone.now()
     text = _insert_text(len(unique), sql.vendor())
     params = _params(unique, now)
-    result = batch.execute(text, params) if batch is not None else sql.execute(text, params)
-    transaction.on_commit(lambda: events_enqueue([row[0] for row in result.rows]))
+    if batch is not None:
+        # The ids are known once the batch has run: queue whatever it inserted.
+        result = batch.execute(text, params)
+        transaction.on_commit(lambda: events_enqueue([row[0] for row in result.rows]))
+        return
+    ids = [row[0] for row in sql.execute(text, params).rows]
+    # Only when something was inserted: a page with an after-commit callback waits for its
+    # WAL flush (sync/atomic.relaxed_commits), and a reconcile page with no endpoint to
+    # tell must not lose that saving.
+    if ids:
+        transaction.on_commit(lambda: events_enqueue(ids))
 
 
 def events_enqueue(event_ids: list[int], *, countdown: float | None = None) -> None:

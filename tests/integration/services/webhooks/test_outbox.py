@@ -112,6 +112,17 @@ class TestOrderFacts:
         orders_upsert_from_list(items=[dict(item, paymentStatus="PAID")], observed_at=later(1))
         assert StatusChange.objects.count() == 1 and not WebhookEvent.objects.exists()
 
+    def test_a_page_with_nothing_to_send_leaves_no_after_commit_callback(self, allow_private, receiver):
+        """Such a page keeps the reconcile's relaxed commit (sync/atomic.relaxed_commits)."""
+        item = p.order_list_item()
+        with transaction.atomic():
+            orders_upsert_from_list(items=[item], observed_at=T0)
+            assert connection.run_on_commit == []
+        webhooks.endpoint_create(url=receiver.url())
+        with transaction.atomic():
+            orders_upsert_from_list(items=[p.order_list_item()], observed_at=T0)
+            assert len(connection.run_on_commit) == 1
+
     def test_a_fact_rolled_back_takes_its_events_with_it(self, endpoint):
         item = p.order_list_item()
         with pytest.raises(RuntimeError), transaction.atomic():
