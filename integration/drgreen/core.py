@@ -203,6 +203,7 @@ class BaseClient:
         """
         method = method.upper()
         path, _, inline_query = path.partition("?")
+        path = "/" + path.lstrip("/")  # relative to the base URL, with or without the slash
         if inline_query:
             # A query written into the path is parsed like Express's ``qs`` would (``+`` is a
             # space) and signed like ``params``, which follow it.

@@ -137,3 +137,9 @@ def test_a_query_written_into_the_path_is_signed_like_params(server, client, key
     server.default = guard(key_pair[0], f'{{"orderId":"{OID}"}}', reply=Reply(200, envelope({"ok": 1})))
     client.request("GET", f"/dapp/orders/{OID}?")
     assert server.count() == 3
+
+
+def test_a_path_without_its_leading_slash_is_the_same_request(server, client, key_pair):
+    server.default = guard(key_pair[0], f'{{"orderId":"{OID}"}}', reply=Reply(200, envelope({"ok": 1})))
+    client.request("GET", f"dapp/orders/{OID}")
+    assert server.received[-1].raw_path == f"/api/v1/dapp/orders/{OID}" and server.count() == 1
