@@ -15,7 +15,7 @@ from django.utils import timezone
 from integration.models import WebhookEndpoint, WebhookEvent
 
 from .config import webhook_settings
-from .facts import EVENT_TYPES, test_fact
+from .facts import EVENT_TYPES, webhook_test_fact
 from .outbox import events_enqueue, new_msg_id
 from .signing import secret_generate
 from .ssrf import TargetRefused, url_check
@@ -112,7 +112,7 @@ def endpoint_set_active(*, endpoint_id: int, active: bool, reason: str = "", now
 def endpoint_test(*, endpoint_id: int, now: datetime | None = None) -> WebhookEvent:
     """Queue a ``webhook.test`` event for this endpoint alone (whatever types it takes)."""
     now = now or timezone.now()
-    fact = test_fact(at=now)
+    fact = webhook_test_fact(at=now)
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.get(pk=endpoint_id)
         event = WebhookEvent.objects.create(

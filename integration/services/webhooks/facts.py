@@ -179,7 +179,7 @@ CLIENT_STATUS_FIELDS = ("admin_approval", "is_kyc_verified", "is_active")
 
 
 def _wire_value(value):
-    return value if value not in ("",) else None
+    return None if value == "" else value
 
 
 def client_status_fact(client: Client, *, before: dict[str, Any], version: str, at: datetime) -> Fact | None:
@@ -220,7 +220,7 @@ def clients_status_changed(facts: list[Fact | None]) -> None:
     events_record([f for f in facts if f is not None])
 
 
-def test_fact(*, at: datetime) -> Fact:
+def webhook_test_fact(*, at: datetime) -> Fact:
     return Fact(
         type=WEBHOOK_TEST,
         key=f"{WEBHOOK_TEST}:{uuid.uuid4().hex}",
