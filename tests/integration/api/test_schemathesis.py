@@ -110,7 +110,7 @@ def test_schemathesis_against_the_live_server(live_server, world, api_settings, 
                 headers=headers_for(operation.path, world),
                 session=session,
             )
-    assert len(counts) == 15, sorted(counts)
+    assert len(counts) == 16, sorted(counts)
     total = sum(counts.values())
     print(f"schemathesis: {total} generated requests over {len(counts)} operations")  # noqa: T201
     assert total >= MIN_CASES, counts
