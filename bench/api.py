@@ -87,7 +87,7 @@ def _prepare_mirror(env: dict[str, str], *, customers: int) -> list[tuple[str, i
 
     from integration.models import ApiToken, Client, Order, TokenKind
     from integration.services.drgreen_api import drgreen_client
-    from integration.services.sync import orders_upsert_from_list
+    from integration.services.mirror import orders_upsert_from_list
 
     call_command("migrate", verbosity=0, interactive=False)
     client = drgreen_client()

@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         from integration.models import Client
         from integration.services.checkout.validation import strains_refresh
         from integration.services.drgreen_api import drgreen_client
-        from integration.services.sync import client_upsert_from_detail
+        from integration.services.mirror import client_upsert_from_detail
 
         seeded = sb.seed(apiKey=keys["apiKey"], seed=5, strains=8, clients=args.clients, countries=["GBR"])
         strain_ids = seeded["strainIds"]

@@ -66,11 +66,11 @@ def main(argv: list[str] | None = None) -> int:
         from integration.drgreen import DrGreenClient
         from integration.models import Client, Order, StatusChange
         from integration.schedule import BEAT_SCHEDULE, SWEEP_INTERVAL_S
-        from integration.services.sync.heartbeat import orders_heartbeat
-        from integration.services.sync.kyc import clients_kyc_sweep
-        from integration.services.sync.reconcile import mirror_reconcile
-        from integration.services.sync.sweeps import orders_sweep_due
-        from integration.services.sync.tiers import TIER_INTERVALS
+        from integration.services.mirror.tiers import TIER_INTERVALS
+        from integration.services.polling.heartbeat import orders_heartbeat
+        from integration.services.polling.kyc import clients_kyc_sweep
+        from integration.services.polling.reconcile import mirror_reconcile
+        from integration.services.polling.sweeps import orders_sweep_due
 
         with fresh_database() as db:
             total = math.ceil(args.active_orders / ACTIVE_SHARE)

@@ -11,6 +11,9 @@ into PostgreSQL, measured.
      control excluded) and pages;
    - optionally (``--second-run``) once more over the now-full mirror;
    - fetch-only once more, after the reconcile(s).
+   With ``--process-tuning`` the reconcile runs under the process tuning that only the
+   ``drgreen_reconcile`` command applies (collector paused, short switch interval); without
+   it, as the nightly Celery task runs it.
 3. Report wall time, fetch-only time, their ratio (target ≤ 1.5), queries per page
    (target ≤ 10, constant) and the process's peak RSS (target < 400 MB, flat in N).
 
@@ -33,6 +36,8 @@ The last line of output is one JSON object with ``orders``, ``clients``, ``wall_
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import json
 import sys
 import time
@@ -85,6 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strains", type=int, default=60)
     parser.add_argument("--take", type=int, default=500)
     parser.add_argument("--no-prefetch", action="store_true", help="fetch and write strictly in turn")
+    parser.add_argument(
+        "--process-tuning",
+        action="store_true",
+        help="as drgreen_reconcile: collector paused, short switch interval",
+    )
     parser.add_argument("--second-run", action="store_true", help="also time a reconcile of the full mirror")
     args = parser.parse_args(argv)
 
@@ -109,8 +119,11 @@ def main(argv: list[str] | None = None) -> int:
         settings.DRGREEN_SYNC = {"RECONCILE_TAKE": args.take, "RECONCILE_PREFETCH": not args.no_prefetch}
 
         with fresh_database() as db:
+            from integration.management.commands.drgreen_reconcile import COLLECT_EVERY_PAGES, process_tuned
             from integration.models import Client, Order, Sale, Strain
-            from integration.services.sync.reconcile import mirror_reconcile
+            from integration.services.polling.reconcile import mirror_reconcile
+
+            tuned = process_tuned if args.process_tuning else contextlib.nullcontext
 
             cpu = {"fetch_before": cpu_snapshot(sb.pid)}
             fetch_before_s, fetch_pages = _fetch_only(sb.api_url, keys, take=args.take, countries=COUNTRIES)
@@ -129,10 +142,12 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  {event.get('resource', '?'):<14} done: {event.get('rows')} rows", flush=True)
                 else:
                     per_page.append(counter.count - mark["count"])
+                    if args.process_tuning and len(per_page) % COLLECT_EVERY_PAGES == 0:
+                        gc.collect()  # as the command does
                 mark["count"] = counter.count
 
             cpu["reconcile"] = cpu_snapshot(sb.pid)
-            with counting_statements() as counter:
+            with tuned(), counting_statements() as counter:
                 t = time.perf_counter()
                 outcome = mirror_reconcile(progress=progress, worker="bench.reconcile", use_breaker=False)
                 wall = time.perf_counter() - t
@@ -158,12 +173,13 @@ def main(argv: list[str] | None = None) -> int:
                 "peak_rss_mb": peak_rss_mb(),
                 "take": args.take,
                 "prefetch": not args.no_prefetch,
+                "process_tuning": args.process_tuning,
                 "database": db.split(":", 1)[0],
             }
             result["chain_s"] = _chain(outcome)
             wall2 = None
             if args.second_run:
-                with counting_statements() as counter2:
+                with tuned(), counting_statements() as counter2:
                     t = time.perf_counter()
                     again = mirror_reconcile(worker="bench.reconcile", use_breaker=False)
                     wall2 = time.perf_counter() - t

@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> dict:
         from integration.models import Client, Notification, Order, OrderPlacement
         from integration.services.checkout import order_place
         from integration.services.errors import ServiceError
-        from integration.services.sync.reconcile import mirror_reconcile
+        from integration.services.polling.reconcile import mirror_reconcile
 
         mirror_reconcile(resources=("clients", "strains"), use_breaker=False)
         # Steady state: the pollers and the nightly reconcile keep clients and the catalogue

@@ -233,7 +233,7 @@ def run(args: argparse.Namespace) -> dict:
     from drgreen_store.celery import app
     from integration.models import StatusChange, WebhookEvent
     from integration.services import webhooks
-    from integration.services.sync import orders_upsert_from_list
+    from integration.services.mirror import orders_upsert_from_list
 
     broker = settings.CELERY_BROKER_URL.split(":", 1)[0]
     if broker == "filesystem":

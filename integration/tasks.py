@@ -19,11 +19,11 @@ from celery.utils.time import get_exponential_backoff_interval
 from integration.drgreen import RateLimited, ServerError, TransportError, UpstreamUnavailable
 from integration.models import Client, Order
 from integration.services.ledger import logs_prune
-from integration.services.sync import refresh
-from integration.services.sync.heartbeat import orders_heartbeat
-from integration.services.sync.kyc import clients_kyc_sweep
-from integration.services.sync.reconcile import mirror_reconcile
-from integration.services.sync.sweeps import orders_sweep_due
+from integration.services.polling import refresh
+from integration.services.polling.heartbeat import orders_heartbeat
+from integration.services.polling.kyc import clients_kyc_sweep
+from integration.services.polling.reconcile import mirror_reconcile
+from integration.services.polling.sweeps import orders_sweep_due
 
 READ_RETRY_ERRORS = (TransportError, ServerError, RateLimited, UpstreamUnavailable)
 RETRY_BACKOFF_BASE = 2

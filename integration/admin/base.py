@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from integration.models import BreakerState
-from integration.services.sync.parsing import redact
+from integration.services.mirror.parsing import redact
 
 from .display import console_link, pretty_json
 from .enqueue import MAX_ROWS_PER_ACTION, TaskRef, TaskUnavailable, enqueue

@@ -13,8 +13,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from integration.services.polling.health import sync_health
 from integration.services.summaries import summaries_snapshot_latest
-from integration.services.sync.health import sync_health
 
 from . import selectors, task_refs
 from .charts import bar_chart

@@ -31,7 +31,7 @@ from integration.models import (
     SyncRun,
     WebhookEndpoint,
 )
-from integration.services.sync.tiers import TIER_DELIVERY, TIER_FULFILMENT, TIER_PAYMENT, TIER_REVIEW
+from integration.services.mirror.tiers import TIER_DELIVERY, TIER_FULFILMENT, TIER_PAYMENT, TIER_REVIEW
 
 # --- what needs staff ------------------------------------------------------------------------
 
@@ -55,7 +55,7 @@ STAGE_LABELS = {
 
 
 def _stage_q(stage: str) -> Q:
-    """The SQL twin of ``services.sync.tiers.order_poll_tier`` for non-terminal orders."""
+    """The SQL twin of ``services.mirror.tiers.order_poll_tier`` for non-terminal orders."""
     shipped = Q(order_status="SHIPPED")
     verified = Q(admin_approval="VERIFIED")
     paid = Q(payment_status__in=PAID_PAYMENT_STATUSES)

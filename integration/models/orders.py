@@ -36,7 +36,7 @@ class Order(MirroredModel):
 
     The three statuses are free strings, blank = unknown. Only ``GET /dapp/orders`` (the
     list) carries all three: detail, ``/recent`` and client-orders lack ``adminApproval``, so
-    a field a payload does not carry keeps its last known value (see services/sync).
+    a field a payload does not carry keeps its last known value (see services/mirror).
 
     ``status_fingerprint`` is ``orderStatus|adminApproval|paymentStatus`` of the values held;
     ``status_sequence`` counts the ``StatusChange`` rows and is the compare-and-swap token
@@ -84,7 +84,7 @@ class Order(MirroredModel):
     # When orderLines were last read from a detail payload (null = lines never fetched).
     lines_synced_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
-    # Polling (services/sync/tiers.py decides; the poller claims due rows).
+    # Polling (services/mirror/tiers.py decides; the poller claims due rows).
     poll_tier = models.CharField(max_length=16, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
     claimed_by = models.CharField(max_length=128, blank=True)

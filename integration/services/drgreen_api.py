@@ -18,10 +18,10 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from integration.conf import drgreen_settings
+from integration.db import statements as sql
 from integration.drgreen import CallRecord, DrGreenClient
 from integration.models import ApiCall
 from integration.observability.redaction import scrub_text
-from integration.services import sql
 
 logger = logging.getLogger("integration.drgreen.calls")
 

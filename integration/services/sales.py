@@ -22,7 +22,7 @@ from integration.drgreen import DrGreenError
 from integration.models import Client, Sale
 from integration.services.drgreen_api import drgreen_client
 from integration.services.errors import ServiceError, UpstreamError
-from integration.services.sync import sales_upsert_from_list
+from integration.services.mirror import sales_upsert_from_list
 
 logger = logging.getLogger("integration.sales")
 

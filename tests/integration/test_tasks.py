@@ -21,7 +21,7 @@ from integration import tasks
 from integration.drgreen import RateLimited, ServerError
 from integration.models import Order, StatusChange, SyncRun
 from integration.schedule import BEAT_SCHEDULE, jittered_schedule, shortest_interval_s
-from integration.services.sync.reconcile import mirror_reconcile
+from integration.services.polling.reconcile import mirror_reconcile
 
 REPO = Path(__file__).resolve().parents[2]
 OUR_TASKS = {
@@ -114,7 +114,7 @@ def _needs_redis_and_postgres():
         pytest.skip(
             "needs real concurrent workers: run with DATABASE_URL=postgres://… and "
             "CELERY_BROKER_URL=redis://… (the PostgreSQL CI run); the SQLite path of the same "
-            "guarantee is tests/integration/services/sync/test_concurrency.py"
+            "guarantee is tests/integration/services/polling/test_concurrency.py"
         )
 
 

@@ -1,5 +1,5 @@
 """The sync path against a real deployment: live pages into the local mirror (read-only twins
-of tests/integration/services/sync and the sales lookup). Only the test database is written."""
+of tests/integration/services/mirror, polling and the sales lookup). Only the test database is written."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import pytest
 
 from integration.models import Client, Order, Sale, StrainAvailability
 from integration.services.drgreen_api import drgreen_client
-from integration.services.sales import sales_client_refresh
-from integration.services.sync import (
+from integration.services.mirror import (
     client_upsert_from_detail,
     clients_upsert_from_list,
     order_upsert_from_detail,
@@ -16,6 +15,7 @@ from integration.services.sync import (
     strain_upsert_from_detail,
     strains_upsert_from_list,
 )
+from integration.services.sales import sales_client_refresh
 
 from .conftest import first_or_skip
 

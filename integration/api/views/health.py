@@ -48,7 +48,7 @@ def broker_ok() -> bool:
 
 
 def sync_figures() -> dict:
-    from integration.services.sync.health import sync_health
+    from integration.services.polling.health import sync_health
 
     health = sync_health(now=timezone.now())
     return {

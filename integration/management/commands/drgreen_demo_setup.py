@@ -26,8 +26,8 @@ from integration.demo import sandbox_proxy
 from integration.demo.accounts import CUSTOMER_PREFIX, STAFF_USERNAME, demo_storefront_token
 from integration.demo.webhooks import demo_endpoint_ensure
 from integration.models import Client
-from integration.services.sync.reconcile import mirror_reconcile
-from integration.services.sync.refresh import client_refresh
+from integration.services.polling.reconcile import mirror_reconcile
+from integration.services.polling.refresh import client_refresh
 from integration.services.webhooks import EndpointError
 
 logger = logging.getLogger("integration.demo")

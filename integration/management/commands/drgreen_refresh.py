@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from integration.drgreen import DrGreenError
 from integration.models import Client, Order
-from integration.services.sync.refresh import client_refresh, mirror_refresh, order_refresh
+from integration.services.polling.refresh import client_refresh, mirror_refresh, order_refresh
 
 
 class Command(BaseCommand):

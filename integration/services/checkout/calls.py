@@ -29,8 +29,8 @@ from integration.drgreen import (
 )
 from integration.models import Client, OrderPlacement
 from integration.services.drgreen_api import correlation_scope, drgreen_client
+from integration.services.mirror.parsing import parse_decimal
 from integration.services.sales import sales_client_refresh
-from integration.services.sync.parsing import parse_decimal
 
 from .validation import Line, lines_from_json, quantity_text, wire_quantity
 

@@ -16,12 +16,12 @@ from functools import partial
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from integration.db import statements as sql
 from integration.models import Client, OrderPlacement, PlacementAttempt, PlacementState
-from integration.services import sql
 from integration.services.drgreen_api import ledger_flush
-from integration.services.sync import order_upsert_from_create
-from integration.services.sync.atomic import run_page
-from integration.services.sync.order_create import order_from_create, order_insert
+from integration.services.mirror import order_upsert_from_create
+from integration.services.mirror.created import order_from_create, order_insert
+from integration.services.mirror.transactions import run_page
 from integration.services.webhooks.facts import checkout_placed, placement_moved
 
 from .calls import PLACED, RETRY_SAFE, UNKNOWN, Outcome, order_id_of, sale_link

@@ -36,9 +36,9 @@ from django.utils import timezone
 from integration.drgreen import DrGreenError
 from integration.models import OrderPlacement, PlacementAttempt, PlacementState
 from integration.services.drgreen_api import correlation_scope, drgreen_client, ledger_deferred, ledger_flush
-from integration.services.sync import orders_upsert_from_client_orders
-from integration.services.sync.order_mapping import map_line
-from integration.services.sync.parsing import parse_decimal, parse_uuid, parse_when
+from integration.services.mirror import orders_upsert_from_client_orders
+from integration.services.mirror.order_mapping import map_line
+from integration.services.mirror.parsing import parse_decimal, parse_uuid, parse_when
 from integration.services.webhooks.facts import placement_moved
 
 from .calls import cart_snapshot, client_orders_newest, lines_as_cart

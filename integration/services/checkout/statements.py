@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 
+from integration.db import statements as sql
 from integration.models import (
     Client,
     Order,
@@ -21,7 +22,6 @@ from integration.models import (
     Strain,
     StrainAvailability,
 )
-from integration.services import sql
 
 # Everything the checks, the claim and the cart calls read of a client: all of its row but
 # the two JSON documents (``raw`` is the widest part of it and never needed here).

@@ -23,7 +23,7 @@ from integration.drgreen import DrGreenError, NotFound
 from integration.models import Client, Strain, StrainAvailability
 from integration.services.drgreen_api import drgreen_client
 from integration.services.errors import ServiceError, UpstreamError
-from integration.services.sync import (
+from integration.services.mirror import (
     client_upsert_from_detail,
     strain_upsert_from_detail,
     strains_upsert_from_list,

@@ -34,12 +34,12 @@ from integration.drgreen import (
 from integration.models import Client, ClientRegistration, RegistrationState
 from integration.services.drgreen_api import correlation_scope, drgreen_client
 from integration.services.errors import ServiceError
-from integration.services.privacy.retention import payload_without_medical
-from integration.services.sync import (
+from integration.services.mirror import (
     client_upsert_from_create,
     client_upsert_from_detail,
     clients_upsert_from_list,
 )
+from integration.services.privacy.retention import payload_without_medical
 from integration.services.text import json_has_bad_text
 
 from .email_proof import link_proof_start

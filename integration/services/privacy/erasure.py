@@ -3,8 +3,8 @@ commercial facts (order ids, invoice numbers, amounts, lines, statuses, dates), 
 
 Dr Green still holds the person, so the client row stays (ids, flags, orders keep syncing)
 with ``erased_at`` set: the sync never writes its ``Client.PERSONAL_FIELDS`` or shipping
-rows again (services/sync/clients.py, shippings.py, sales.py), and raw payloads never hold
-personal keys for anyone (services/sync/parsing.REDACTED_KEYS).
+rows again (services/mirror/clients.py, shippings.py, sales.py), and raw payloads never hold
+personal keys for anyone (services/mirror/parsing.REDACTED_KEYS).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from integration.models import (
     ShippingAddress,
 )
 from integration.services.errors import ServiceError
-from integration.services.sync.parsing import redact
+from integration.services.mirror.parsing import redact
 
 from .retention import WAITING_STATES
 

@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from integration.db import statements as sql
 from integration.models import Client, Order, OrderPlacement, StatusChange
 from integration.selectors.orders import order_display_status
-from integration.services import sql
 
 from .outbox import Fact, events_record
 

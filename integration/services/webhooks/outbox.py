@@ -4,7 +4,7 @@ One statement per transaction, whatever the number of facts and endpoints: an
 ``INSERT … SELECT`` of every (active endpoint that wants the type) × (fact), skipping a
 (endpoint, fact) pair that already has its row. Two workers that record the same fact race
 on that unique pair and the database keeps one row, so a receiver sees one ``webhook-id``
-per fact. The statement also runs inside a checkout's batched flight (``services/sql.batch``)
+per fact. The statement also runs inside a checkout's batched flight (``integration/db/statements.batch``)
 without a round trip of its own. The inserted ids are queued for sending once the
 transaction commits; a broker that is down only delays them until the sweep.
 """
@@ -21,8 +21,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from integration.db import statements as sql
 from integration.models import WebhookEvent
-from integration.services import sql
 
 logger = logging.getLogger("integration.webhooks")
 
@@ -134,7 +134,7 @@ def events_record(facts: list[Fact], *, batch: sql.Batch | None = None, now: dat
         return
     ids = [row[0] for row in sql.execute(text, params).rows]
     # Only when something was inserted: a page with an after-commit callback waits for its
-    # WAL flush (sync/atomic.relaxed_commits), and a reconcile page with no endpoint to
+    # WAL flush (mirror/transactions.relaxed_commits), and a reconcile page with no endpoint to
     # tell must not lose that saving.
     if ids:
         transaction.on_commit(lambda: events_enqueue(ids))

@@ -22,7 +22,7 @@ from integration.admin import enqueue as enqueue_module
 from integration.admin import task_refs
 from integration.admin.groups import STAFF_GROUP, groups_ensure
 from integration.models import Order, StatusChange
-from integration.services.sync import orders_upsert_from_list
+from integration.services.mirror import orders_upsert_from_list
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"

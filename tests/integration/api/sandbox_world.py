@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from integration.models import Client
 from integration.services.drgreen_api import drgreen_client
-from integration.services.sync import client_upsert_from_detail
+from integration.services.mirror import client_upsert_from_detail
 
 from .conftest import make_user
 

@@ -21,7 +21,7 @@ from django.db import connection
 
 from integration.logging import JsonFormatter, RedactingFilter
 from integration.models import Client, ErasureRecord, Order
-from integration.services.sync.reconcile import mirror_reconcile
+from integration.services.polling.reconcile import mirror_reconcile
 from tests.integration.services.checkout import sandbox_fixtures as fx
 
 from .conftest import Api

@@ -7,9 +7,9 @@ import pytest
 from integration.demo import webhooks as demo_webhooks
 from integration.models import Order, WebhookEvent
 from integration.services import webhooks
-from integration.services.sync import orders_upsert_from_list
+from integration.services.mirror import orders_upsert_from_list
 
-from ..services.sync import payloads as p
+from ..services.mirror import payloads as p
 
 
 @pytest.fixture

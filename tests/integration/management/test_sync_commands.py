@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import io
+import sys
 import uuid
 from datetime import timedelta
 
@@ -10,6 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from integration.management.commands import drgreen_reconcile
 from integration.models import ApiCall, Client, Order, SyncRun
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,6 +36,48 @@ def test_reconcile_prints_progress_and_a_counted_summary(drgreen_holder):
     assert "orders   pages     1  rows      12  created     12" in out
     assert "complete yes" in out and "errors   0" in out
     assert Order.objects.count() == 12
+
+
+def test_reconcile_tunes_its_own_process_while_walking_and_restores_it(drgreen_holder, settings, monkeypatch):
+    settings.DRGREEN_SYNC = {"RECONCILE_TAKE": 5}
+    drgreen_holder.seed(strains=1, clients=3, orders=10)
+    interval = sys.getswitchinterval()
+    seen = []
+    real = drgreen_reconcile.mirror_reconcile
+
+    def watched(**kwargs):
+        inner = kwargs["progress"]
+        kwargs["progress"] = lambda e: (seen.append((gc.isenabled(), sys.getswitchinterval())), inner(e))
+        return real(**kwargs)
+
+    monkeypatch.setattr(drgreen_reconcile, "mirror_reconcile", watched)
+    code, _, err = run("drgreen_reconcile", "--only", "orders", "--no-progress")
+
+    assert code == 0, err
+    assert seen and all(state == (False, drgreen_reconcile.SWITCH_INTERVAL_S) for state in seen)
+    assert gc.isenabled() and gc.get_freeze_count() == 0 and sys.getswitchinterval() == interval
+
+
+def test_reconcile_restores_its_process_when_the_run_fails(drgreen_holder, monkeypatch):
+    interval = sys.getswitchinterval()
+
+    def boom(**kwargs):
+        raise RuntimeError("walk failed")
+
+    monkeypatch.setattr(drgreen_reconcile, "mirror_reconcile", boom)
+    with pytest.raises(RuntimeError):
+        run("drgreen_reconcile", "--no-progress")
+    assert gc.isenabled() and gc.get_freeze_count() == 0 and sys.getswitchinterval() == interval
+
+
+def test_process_tuning_leaves_a_collector_already_disabled_alone():
+    gc.disable()
+    try:
+        with drgreen_reconcile.process_tuned():
+            assert not gc.isenabled() and gc.get_freeze_count() == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_reconcile_dry_run_writes_nothing(drgreen_holder):

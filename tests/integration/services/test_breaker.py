@@ -9,12 +9,12 @@ import pytest
 from integration.models import BreakerState, Order, SyncRun
 from integration.services.breaker import breaker_allow, breaker_record_failure
 from integration.services.drgreen_api import drgreen_client
-from integration.services.sync.health import sync_health
-from integration.services.sync.heartbeat import orders_heartbeat
-from integration.services.sync.reconcile import mirror_reconcile
-from integration.services.sync.sweeps import orders_sweep_due
+from integration.services.polling.health import sync_health
+from integration.services.polling.heartbeat import orders_heartbeat
+from integration.services.polling.reconcile import mirror_reconcile
+from integration.services.polling.sweeps import orders_sweep_due
 
-from .sync.mirror import Clock
+from .polling.holder import Clock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

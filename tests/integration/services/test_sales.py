@@ -12,6 +12,7 @@ from integration.models import Sale
 from integration.services.checkout import order_place
 from integration.services.drgreen_api import drgreen_client
 from integration.services.errors import ServiceError
+from integration.services.mirror import orders_upsert_from_list, sales_upsert_from_list
 from integration.services.sales import (
     sale_search_term,
     sale_stage_set,
@@ -20,7 +21,6 @@ from integration.services.sales import (
     sales_outcomes,
     sales_won,
 )
-from integration.services.sync import orders_upsert_from_list, sales_upsert_from_list
 from tests.integration.observability import people
 from tests.integration.services.checkout import sandbox_fixtures as fx
 

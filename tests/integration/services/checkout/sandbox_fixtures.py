@@ -14,7 +14,7 @@ import pytest
 
 from integration.models import Client
 from integration.services.drgreen_api import drgreen_client
-from integration.services.sync import client_upsert_from_detail
+from integration.services.mirror import client_upsert_from_detail
 
 ORDERS_PATH = "/api/v1/dapp/orders"
 CARTS_PATH = "/api/v1/dapp/carts"

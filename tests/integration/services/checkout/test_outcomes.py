@@ -11,7 +11,7 @@ from integration.services.checkout import order_place
 from integration.services.checkout.calls import PLACED, placement_calls
 from integration.services.checkout.claims import claim_for_place, placement_record
 from integration.services.drgreen_api import ledger_deferred
-from integration.services.sync import order_upsert_from_create
+from integration.services.mirror import order_upsert_from_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from integration.models import Client, Order, StatusChange
-from integration.services.sync import fingerprint
+from integration.services.mirror import fingerprint
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 _invoices = itertools.count(1)

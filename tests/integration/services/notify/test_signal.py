@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from integration.models import Notification, StatusChange
 from integration.receivers import notify_customer
-from integration.services.sync import clients_upsert_from_list, orders_upsert_from_list
+from integration.services.mirror import clients_upsert_from_list, orders_upsert_from_list
 from integration.signals import order_status_changed
 
-from ..sync import payloads
+from ..mirror import payloads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -25,7 +25,7 @@ from integration.models import (
     ShippingAddress,
     StatusChange,
 )
-from integration.services.sync import (
+from integration.services.mirror import (
     client_upsert_from_detail,
     clients_upsert_from_list,
     order_upsert_from_detail,
@@ -33,7 +33,7 @@ from integration.services.sync import (
     orders_upsert_from_recent,
     sales_upsert_from_list,
 )
-from tests.integration.services.sync import payloads as p
+from tests.integration.services.mirror import payloads as p
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from integration.models import Order, OrderPlacement, PlacementState, StatusChan
 from integration.services import webhooks
 from integration.services.checkout import order_place
 from integration.services.drgreen_api import drgreen_client
-from integration.services.sync import orders_upsert_from_list
+from integration.services.mirror import orders_upsert_from_list
 
 from ..checkout.sandbox_fixtures import eager_tasks, holder, seeded  # noqa: F401
 

@@ -21,10 +21,10 @@ from integration.models import (
     WebhookEvent,
 )
 from integration.services import webhooks
-from integration.services.sync import clients_upsert_from_list, orders_upsert_from_list, rows
+from integration.services.mirror import clients_upsert_from_list, orders_upsert_from_list, rows
 from integration.services.webhooks.facts import placement_moved
 
-from ..sync import payloads as p
+from ..mirror import payloads as p
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -113,7 +113,7 @@ class TestOrderFacts:
         assert StatusChange.objects.count() == 1 and not WebhookEvent.objects.exists()
 
     def test_a_page_with_nothing_to_send_leaves_no_after_commit_callback(self, allow_private, receiver):
-        """Such a page keeps the reconcile's relaxed commit (sync/atomic.relaxed_commits)."""
+        """Such a page keeps the reconcile's relaxed commit (mirror/transactions.relaxed_commits)."""
         item = p.order_list_item()
         with transaction.atomic():
             orders_upsert_from_list(items=[item], observed_at=T0)
