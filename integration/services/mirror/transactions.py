@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from django.db import OperationalError, connection, transaction
 
+from integration.db.commits import commit_unflushed
 from integration.models import Order
 from integration.signals import order_status_changed
 
@@ -76,8 +77,7 @@ def run_page(fn: Callable[[], T], *, attempts: int = 3) -> T:
                 # Decided at the end: the setting is read at COMMIT, and only now is it
                 # known whether the page left anything to run after it.
                 if relaxed and not connection.run_on_commit:
-                    with connection.cursor() as cursor:
-                        cursor.execute("SET LOCAL synchronous_commit = off")
+                    commit_unflushed(transaction_only=True)
                 return result
         except OperationalError as exc:
             if attempt >= tries or not _is_retryable(exc):

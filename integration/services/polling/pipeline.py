@@ -28,6 +28,7 @@ from typing import Any
 from django.db import DatabaseError, connection
 
 from integration.db.bulk import fast_timestamps_for_connection
+from integration.db.commits import commit_unflushed
 from integration.drgreen import Page
 from integration.services.breaker import UPSTREAM_ERRORS
 from integration.services.mirror.parsing import parse_uuid
@@ -300,11 +301,8 @@ def _relax_ledger_commits() -> None:
     and the reconcile's slowest chain. The ledger is best-effort bookkeeping by design;
     a crash of the database can only lose the walk's last ledger rows. Session-wide, but
     the session is this thread's and ends with the walk (``_close_connection``)."""
-    if connection.vendor != "postgresql":
-        return
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SET synchronous_commit = off")
+        commit_unflushed(transaction_only=False)
     except DatabaseError:  # the walk goes on with ordinary commits (and reports the rest)
         logger.warning("reconcile: could not relax the ledger's commits", exc_info=True)
 
