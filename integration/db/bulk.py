@@ -362,3 +362,37 @@ def values_update(
             )
             cursor.execute(sql, params)
     return True
+
+
+def status_observed_advance(
+    model: type[models.Model], guards: list[tuple[int, int, str]], *, observed_at: dt.datetime
+) -> set[int] | None:
+    """``status_observed_at`` moved forward to ``observed_at`` (never back) for the rows of
+    ``guards`` (pk, status_sequence, status_fingerprint) still at that sequence and
+    fingerprint; the pks updated, or ``None`` on a backend without ``UPDATE … FROM``.
+    bench.reconcile ``queries_per_page``: one statement per page instead of one per order."""
+    vendor = connection.vendor
+    if vendor not in ("postgresql", "sqlite") or not guards:
+        return None
+    observed = connection.ops.adapt_datetimefield_value(observed_at)
+    greatest = "GREATEST" if vendor == "postgresql" else "MAX"
+    qn = connection.ops.quote_name
+    table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)
+    if vendor == "postgresql":
+        source = "jsonb_to_recordset(%s::jsonb) AS v(pk__ bigint, seq__ integer, fp__ varchar(110))"
+        page = page_json([{"pk__": g[0], "seq__": g[1], "fp__": g[2]} for g in guards])
+        params: list = [observed, observed, page]
+        prefix = ""
+    else:
+        prefix = f"WITH v (pk__, seq__, fp__) AS (VALUES {', '.join(['(%s, %s, %s)'] * len(guards))}) "
+        source = "v"
+        params = [x for g in guards for x in g] + [observed, observed]
+    # Joined on the primary key, so each row is an index lookup whatever the table size.
+    sql = (
+        f"{prefix}UPDATE {table} SET status_observed_at = {greatest}(COALESCE(status_observed_at, %s), %s) "  # noqa: S608
+        f"FROM {source} WHERE {table}.{pk} = v.pk__ AND {table}.status_sequence = v.seq__ "
+        f"AND {table}.status_fingerprint = v.fp__ RETURNING {table}.{pk}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}

@@ -20,10 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, CharField, DateTimeField, F, IntegerField, Value, When
 
-from integration.db.bulk import page_json
+from integration.db.bulk import status_observed_advance
 from integration.models import STATUS_FIELDS, Order, StatusChange
 
 from .parsing import logger
@@ -166,47 +166,15 @@ def _advance_only(plan: StatusPlan) -> bool:
 def _advance_observed(plans: list[StatusPlan]) -> set[int] | None:
     """Move ``status_observed_at`` forward (never back) for orders whose statuses did not
     change, guarded like the CAS: only rows still at the (sequence, fingerprint) we read.
-    Returns the pks updated, or ``None`` on a backend without ``UPDATE … FROM`` (then the
-    CAS path handles them). One statement, parameters only, whatever the page size."""
-    vendor = connection.vendor
-    if vendor not in ("postgresql", "sqlite") or not plans:
+    Returns the pks updated, or ``None`` when the one-statement path does not apply (then
+    the CAS path handles them)."""
+    if not plans:
         return None
     when = {p.observed_at for p in plans}
     if len(when) != 1:
         return None
-    observed = connection.ops.adapt_datetimefield_value(when.pop())
-    greatest = "GREATEST" if vendor == "postgresql" else "MAX"
-    qn = connection.ops.quote_name
-    table, pk = qn(Order._meta.db_table), qn(Order._meta.pk.column)
-    if vendor == "postgresql":
-        # The page travels as one jsonb parameter (see bulk_sql.py).
-        source = "jsonb_to_recordset(%s::jsonb) AS v(pk__ bigint, seq__ integer, fp__ varchar(110))"
-        params: list = [
-            observed,
-            observed,
-            page_json(
-                [
-                    {"pk__": p.order.pk, "seq__": p.expected_sequence, "fp__": p.expected_fingerprint}
-                    for p in plans
-                ]
-            ),
-        ]
-        prefix = ""
-    else:
-        rows = ", ".join(["(%s, %s, %s)"] * len(plans))
-        prefix = f"WITH v (pk__, seq__, fp__) AS (VALUES {rows}) "
-        source = "v"
-        params = [x for p in plans for x in (p.order.pk, p.expected_sequence, p.expected_fingerprint)]
-        params += [observed, observed]
-    # Joined on the primary key, so each row is an index lookup whatever the table size.
-    sql = (
-        f"{prefix}UPDATE {table} SET status_observed_at = {greatest}(COALESCE(status_observed_at, %s), %s) "  # noqa: S608
-        f"FROM {source} WHERE {table}.{pk} = v.pk__ AND {table}.status_sequence = v.seq__ "
-        f"AND {table}.status_fingerprint = v.fp__ RETURNING {table}.{pk}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {row[0] for row in cursor.fetchall()}
+    guards = [(p.order.pk, p.expected_sequence, p.expected_fingerprint) for p in plans]
+    return status_observed_advance(Order, guards, observed_at=when.pop())
 
 
 def statuses_apply(
