@@ -29,6 +29,14 @@ how long the fetching itself took against the walks' wall time (near equal: the 
 never sat idle, so the walk is as fast as its fetches; those run slower than in
 fetch-only when the sandbox, PostgreSQL and our threads compete for the same cores).
 
+Why ``integration/db/bulk.py`` writes pages by hand (measured on a 500-order page when it
+was written): Django 5.2's ``bulk_update`` (a ``CASE WHEN`` per row and field) and its
+PostgreSQL ``bulk_create`` (``UNNEST`` arrays escaped element by element) each cost about a
+second of CPU per page; psycopg's client-side binding escaped the ~1 MB page parameter in
+Python, more than the JSON encoding; orjson encodes the page ~5x faster than ``json``; each
+page commit and fetched page's ledger row waited ~40-90 ms for the WAL flush
+(``integration/db/commits.py``).
+
 The last line of output is one JSON object with ``orders``, ``clients``, ``wall_s``,
 ``fetch_only_s``, ``ratio``, ``queries_per_page``, ``peak_rss_mb`` (and more).
 """

@@ -1,24 +1,10 @@
-"""Bulk statements for page-sized writes, without per-row ORM work.
+"""The reconcile's page-sized writes, one statement per page, without per-row ORM work.
 
-Django's ``bulk_update`` builds a ``CASE WHEN pk = … THEN …`` per row and field, and its
-PostgreSQL ``bulk_create`` (5.2) sends ``UNNEST`` arrays that psycopg escapes element by
-element in Python; for a 500-order page either costs about a second of CPU. Here:
-
-- PostgreSQL: the whole page travels as ONE ``jsonb`` parameter, unpacked server side by
-  ``jsonb_to_recordset`` and typed by the column definitions (no per-value placeholders for
-  the driver to parse);
-- SQLite (≥ 3.33): ``WITH v(...) AS (VALUES …) UPDATE … FROM v``; its ``bulk_create`` is
-  already fast;
-- anything else: ``None`` → the caller uses the ORM.
-
-Rows are always matched by primary key (inserts report back by ``drgreen_id``), so each row
-is an index lookup whatever the table size.
-
-These statements run on a server-side-binding cursor (``bulk_cursor``): Django's default
-psycopg cursor binds client side, i.e. psycopg escapes the ~1 MB page parameter into the
-query text in Python, which cost more than the JSON encoding itself. A page's id lookups
-(``ids_filter``) likewise send one array literal (``= ANY(%s::uuid[])``) instead of 500
-placeholders that the ORM prepares and psycopg quotes one by one.
+PostgreSQL: the page travels as ONE ``jsonb`` parameter unpacked by ``jsonb_to_recordset``,
+on a server-side-binding cursor (``bulk_cursor``); SQLite (>= 3.33): ``WITH v AS (VALUES
+…) UPDATE … FROM v``; anything else: ``None``, and the caller uses the ORM. Rows are matched
+by primary key, so each is an index lookup whatever the table size. Why not ``bulk_update``
+/ ``bulk_create``, with the figures: ``bench/reconcile.py``.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ def relaxed_commits() -> Iterator[None]:
     """Page transactions run inside this (in this thread and context) commit without
     waiting for their WAL record to reach the disk (PostgreSQL's ``synchronous_commit =
     off``, set per transaction, so nothing else on the connection is affected); the wait
-    was ~40-90 ms of every page's write on this disk.
+    was a large part of every page's write (figures: ``bench/reconcile.py``).
 
     Safe for a re-runnable writer such as the full reconcile: a crash of the database can
     only drop the last moments of commits, whole and in order (the database stays

@@ -296,7 +296,7 @@ def walk(
 def _relax_ledger_commits() -> None:
     """The fetch thread's connection (its own, for this walk only) commits the call
     ledger's rows without waiting for the WAL flush. Each fetched page writes one
-    ``ApiCall`` row in autocommit, and its commit waited for the disk (~40-90 ms here)
+    ``ApiCall`` row in autocommit, and its commit waited for the disk
     before the thread could ask for the next page: a stall the fetch-only walk never has,
     and the reconcile's slowest chain. The ledger is best-effort bookkeeping by design;
     a crash of the database can only lose the walk's last ledger rows. Session-wide, but

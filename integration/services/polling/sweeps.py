@@ -2,7 +2,7 @@
 
 One tick (beat, every ``SWEEP_LOOKAHEAD`` seconds):
 
-1. claim the orders due before the next tick (``claims.py``);
+1. claim the orders due before the next tick (``due.py``);
 2. group them by the statuses we hold and page ``GET /dapp/orders`` filtered on exactly
    those values, newest first, upserting every row of every page (which re-plans each
    row's next poll), until every claimed order of the group was seen;
@@ -29,7 +29,7 @@ from integration.services.mirror.orders import order_upsert_from_detail
 from integration.services.mirror.tiers import TIER_DELIVERY, TIER_FULFILMENT, TIER_PAYMENT, TIER_REVIEW
 from integration.services.sync.config import sync_settings
 
-from .claims import orders_claim_due, orders_release_claims
+from .due import orders_claim_due, orders_release_claims
 from .runs import RunContext, SyncOutcome, sync_run
 from .walks import check_by_detail, group_key, reschedule, walk_client_orders, walk_orders_until_seen
 

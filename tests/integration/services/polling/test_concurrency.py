@@ -12,7 +12,7 @@ import threading
 from django.db import connection
 
 from integration.models import Order, StatusChange
-from integration.services.polling.claims import orders_claim_due
+from integration.services.polling.due import orders_claim_due
 from integration.services.polling.heartbeat import orders_heartbeat
 from integration.services.polling.refresh import order_refresh
 from integration.services.polling.sweeps import orders_sweep_due

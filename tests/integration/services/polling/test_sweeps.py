@@ -10,7 +10,7 @@ import pytest
 
 from integration.models import Order, StatusChange
 from integration.services.mirror import orders_upsert_from_list
-from integration.services.polling.claims import orders_claim_due
+from integration.services.polling.due import orders_claim_due
 from integration.services.polling.sweeps import orders_sweep_due
 
 from .holder import Clock, changes_of, mirror, order, pick
