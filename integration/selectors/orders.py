@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import F, Prefetch, QuerySet
 from django.db.models.functions import Coalesce
 
-from integration.models import PAID_PAYMENT_STATUSES, Client, Order, OrderLine, OrderPlacement, StatusChange
+from integration.db import reads
+from integration.models import PAID_PAYMENT_STATUSES, Order, OrderLine, OrderPlacement, StatusChange
 
 
 @dataclass(frozen=True)
@@ -87,17 +87,8 @@ def customer_order(*, user, drgreen_id) -> Order | None:
 
 def customer_order_status(*, user, drgreen_id) -> Order | None:
     """Just the status fields of one order: the read a storefront polls, so it is one fixed
-    SQL statement (no per-call ORM compilation, see ``selectors/auth.py``)."""
-    order_table, client_table = Order._meta.db_table, Client._meta.db_table
-    sql = (
-        "SELECT o.id, o.drgreen_id, o.invoice_number, o.order_status, o.admin_approval, "  # noqa: S608
-        "o.payment_status, o.last_synced_at "
-        f"FROM {order_table} o JOIN {client_table} c ON c.id = o.client_id "
-        "WHERE o.drgreen_id = %s AND c.user_id = %s"
-    )
-    uuid_param = Order._meta.get_field("drgreen_id").get_db_prep_value(drgreen_id, connection)
-    rows = list(Order.objects.raw(sql, [uuid_param, user.pk]))
-    return rows[0] if rows else None
+    SQL statement (``integration/db/reads.py``)."""
+    return reads.order_status_of_customer(drgreen_id, user.pk)
 
 
 def staff_order(*, drgreen_id) -> Order | None:
