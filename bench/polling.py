@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
 
         from integration.drgreen import DrGreenClient
         from integration.models import Client, Order, StatusChange
-        from integration.schedule import BEAT_SCHEDULE, SWEEP_INTERVAL_S
+        from integration.schedule import BEAT_SCHEDULE
+        from integration.schedule.polling import SWEEP_INTERVAL_S
         from integration.services.sync.heartbeat import orders_heartbeat
         from integration.services.sync.kyc import clients_kyc_sweep
         from integration.services.sync.reconcile import mirror_reconcile

@@ -31,9 +31,6 @@ class StoreAdminConfig(AdminConfig):
         from integration.admin.groups import ensure_groups_after_migrate
 
         post_migrate.connect(ensure_groups_after_migrate, dispatch_uid="integration.admin.groups")
-        # Registers the console's own Celery task in every process that loads Django (web and
-        # worker): Celery's autodiscovery only imports ``<app>.tasks``.
-        import integration.tasks_admin  # noqa: F401
 
 
 class StoreAdminSite(admin.AdminSite):

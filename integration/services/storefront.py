@@ -135,7 +135,7 @@ def order_refresh_enqueue(*, order: Order, breaker_open=None) -> str:
     try:
         # Imported here: the task module pulls in the whole sync engine, which a read that
         # needs no refresh should not pay for, and a broken worker module must not break reads.
-        from integration.tasks import order_refresh
+        from integration.tasks.polling import order_refresh
 
         # expires: a refresh still queued long after the dedupe window is superseded by a
         # newer request (or the poller), so a backed-up worker drops it instead of piling up.

@@ -182,7 +182,7 @@ def notification_enqueue(*, notification_id: int) -> None:
     A broker that is down is logged, not raised: the row is committed ``pending`` and the
     sweep (``notifications_send_pending``) sends it.
     """
-    from integration.tasks_notify import notification_send as task  # tasks import services
+    from integration.tasks.notify import notification_send as task  # tasks import services
 
     def send() -> None:
         try:
