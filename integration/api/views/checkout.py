@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
@@ -13,6 +12,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integration.conf import drgreen_settings
 from integration.models import OrderPlacement, PlacementState
 from integration.selectors.customers import customer_client
 from integration.services.checkout import order_place, placement_get
@@ -56,7 +56,7 @@ def checkout_execute_mode() -> str:
     """``task`` (a worker talks to Dr Green; the answer is the committed placement) or
     ``inline`` (the request makes the calls, with no transaction open, and answers with
     the outcome)."""
-    return (getattr(settings, "DRGREEN_API", {}) or {}).get("CHECKOUT_EXECUTE", "task")
+    return drgreen_settings.api.checkout_execute
 
 
 class PlacementOutputSerializer(serializers.Serializer):

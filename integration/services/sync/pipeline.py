@@ -30,11 +30,11 @@ from typing import Any
 
 from django.db import DatabaseError, connection
 
+from integration.conf import drgreen_settings
 from integration.drgreen import Page
 from integration.services.breaker import UPSTREAM_ERRORS
 
 from .bulk_sql import fast_timestamps_for_connection
-from .config import sync_settings
 from .parsing import parse_uuid
 from .results import UpsertResult
 from .runs import RunContext
@@ -173,7 +173,7 @@ def walk(
     """Stream one list endpoint, ascending, page by page (optionally fetching and mapping
     ahead). ``upsert(mapped, observed_at)`` receives ``prepare(items)`` (or the items)."""
     report = WalkReport(resource=resource)
-    conf = sync_settings()
+    conf = drgreen_settings.sync
     prefetch = conf.reconcile_prefetch and connection.vendor == "postgresql" and not dry_run
     previous_ids: list | None = None
     # Ids of the previous page only: enough to drop the duplicates a shifted page repeats,

@@ -17,12 +17,12 @@ from typing import Any
 
 from django.db import transaction
 
+from integration.conf import drgreen_settings
 from integration.drgreen import NotFound
 from integration.models import Client, Order, Sale, Strain
 from integration.services.breaker import UPSTREAM_ERRORS
 
 from .clients import client_upsert_from_detail
-from .config import sync_settings
 from .orders import order_upsert_from_detail
 from .results import UpsertResult
 from .runs import RunContext
@@ -86,7 +86,7 @@ def tombstone_unseen(
     ones Dr Green no longer has. Bounded per run (``RECONCILE_RECHECK_LIMIT``); the rest
     waits for the next reconcile."""
     model = MODELS[resource]
-    limit = sync_settings().reconcile_recheck_limit
+    limit = drgreen_settings.sync.reconcile_recheck_limit
     unseen = model.objects.filter(last_synced_at__lt=walk_started, remote_missing_since__isnull=True)
     total = unseen.count()
     candidates = list(unseen.order_by("pk").values_list("pk", "drgreen_id")[:limit])
