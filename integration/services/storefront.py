@@ -97,6 +97,11 @@ class RefreshPlanner:
             refresh = REFRESH_NOT_NEEDED
         return Freshness(synced_at=synced_at, age_seconds=age, ttl_seconds=ttl, stale=stale, refresh=refresh)
 
+    def plan(self, orders) -> dict[int, Freshness]:
+        """Freshness of each order by pk, queueing the refreshes due. Views call it before
+        serializing, so serializers only read the answer and never queue work."""
+        return {order.pk: self.freshness(order) for order in orders}
+
     def _enqueue(self, order: Order) -> str:
         if self.budget <= 0:
             return REFRESH_UNAVAILABLE if self.breaker_open() else REFRESH_ALREADY_QUEUED
