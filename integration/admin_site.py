@@ -54,7 +54,7 @@ class StoreAdminSite(admin.AdminSite):
         ]
 
     def index(self, request, extra_context=None):
-        from integration.admin.site import attention_context
+        from integration.admin.attention import attention_context
 
         context = attention_context(request, now=timezone.now())
         context.update(extra_context or {})
