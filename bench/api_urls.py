@@ -21,7 +21,7 @@ _local = threading.local()
 def _client() -> DrGreenClient:
     # A bare client per thread (pooled HTTP session, no ledger): a typical proxy's cost.
     if getattr(_local, "client", None) is None:
-        conf = drgreen_settings()
+        conf = drgreen_settings.client
         _local.client = DrGreenClient(
             conf.api_url,
             conf.api_key,

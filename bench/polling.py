@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
 
         from integration.drgreen import DrGreenClient
         from integration.models import Client, Order, StatusChange
-        from integration.schedule import BEAT_SCHEDULE, SWEEP_INTERVAL_S
+        from integration.schedule import BEAT_SCHEDULE
+        from integration.schedule.polling import SWEEP_INTERVAL_S
         from integration.services.mirror.tiers import TIER_INTERVALS
         from integration.services.polling.heartbeat import orders_heartbeat
         from integration.services.polling.kyc import clients_kyc_sweep

@@ -15,7 +15,8 @@ class Beat(threading.Thread):
 
     def __init__(self) -> None:
         super().__init__(daemon=True, name="soak-beat")
-        from integration.schedule import BEAT_SCHEDULE, shortest_interval_s
+        from integration.schedule import BEAT_SCHEDULE
+        from integration.schedule.base import shortest_interval_s
 
         self.entries = []
         for name, entry in BEAT_SCHEDULE.items():

@@ -6,7 +6,7 @@
    127.0.0.1 that verifies every request with the Standard Webhooks reference library.
 2. **Two Celery worker processes** (``--pool solo``) on ``CELERY_BROKER_URL`` (Redis is the
    meaningful choice) send the events; this process plays beat (the webhook sweep every
-   10 s, as ``integration.schedule_webhooks`` says).
+   10 s, as ``integration.schedule.webhooks`` says).
 3. For ``--minutes`` (default 10) status changes arrive at ``--rate`` per hour (default
    10,000), each recorded by the real upsert path (``orders_upsert_from_list``: the
    ``StatusChange`` and its three events in one page transaction), one order at a time.

@@ -1,7 +1,8 @@
 """The Celery application.
 
-Exactly one beat process runs the schedule declared in code
-(``integration.schedule.BEAT_SCHEDULE``); workers scale out freely.
+Tasks are found by autodiscovery alone (the ``integration.tasks`` package). Exactly one
+beat process runs the schedule declared in code (``integration.schedule``); workers scale
+out freely.
 """
 
 import os

@@ -193,7 +193,7 @@ from integration.schedule import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: 
 
 # --- Dr Green --------------------------------------------------------------------------
 
-# Read through integration.conf.drgreen_settings() at call time, never at import time.
+# Read through integration.conf.drgreen_settings.client at call time, never at import time.
 DRGREEN = {
     "API_URL": env.str("DRGREEN_API_URL", default="http://127.0.0.1:8001/api/v1"),
     "API_KEY": env.str("DRGREEN_API_KEY", default=""),

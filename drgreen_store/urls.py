@@ -42,10 +42,11 @@ from integration.observability.views import metrics_view  # noqa: E402
 urlpatterns += [path("metrics", metrics_view, name="metrics")]
 
 # --- Demo storefront and "play Dr Green" page: only with DRGREEN_DEMO=true ---------------
-from django.conf import settings as _settings  # noqa: E402
 from django.views.generic import RedirectView  # noqa: E402
 
-if _settings.DRGREEN_DEMO:
+from integration.conf import drgreen_settings  # noqa: E402
+
+if drgreen_settings.operations.demo:
     urlpatterns += [
         path("demo/", include("integration.demo.urls")),
         path("", RedirectView.as_view(url="/demo/", permanent=False)),

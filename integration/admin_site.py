@@ -31,9 +31,6 @@ class StoreAdminConfig(AdminConfig):
         from integration.admin.groups import ensure_groups_after_migrate
 
         post_migrate.connect(ensure_groups_after_migrate, dispatch_uid="integration.admin.groups")
-        # Registers the console's own Celery task in every process that loads Django (web and
-        # worker): Celery's autodiscovery only imports ``<app>.tasks``.
-        import integration.tasks_admin  # noqa: F401
 
 
 class StoreAdminSite(admin.AdminSite):
@@ -57,7 +54,7 @@ class StoreAdminSite(admin.AdminSite):
         ]
 
     def index(self, request, extra_context=None):
-        from integration.admin.site import attention_context
+        from integration.admin.attention import attention_context
 
         context = attention_context(request, now=timezone.now())
         context.update(extra_context or {})

@@ -12,13 +12,9 @@ class IntegrationConfig(AppConfig):
 
         self._connect_observability()
 
-        # Checkout and onboarding tasks live beside tasks.py; import them so every worker,
-        # beat and caller registers the same task names.
-        from . import (
-            receivers,  # noqa: F401 - order_status_changed → notifications (+ their tasks)
-            tasks_checkout,  # noqa: F401
-            tasks_webhooks,  # noqa: F401
-        )
+        # order_status_changed → notifications. Tasks register through Celery's autodiscovery
+        # of the ``integration.tasks`` package, nothing here.
+        from . import receivers  # noqa: F401
 
     def _connect_observability(self) -> None:
         # Correlation ids travel from the publisher into Celery tasks (web, worker and beat);

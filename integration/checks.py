@@ -9,7 +9,7 @@ from .conf import drgreen_settings
 def check_drgreen_keys(app_configs=None, **kwargs):
     from .drgreen.keys import KeyFormatError, validate_key_pair
 
-    conf = drgreen_settings()
+    conf = drgreen_settings.client
     errors = []
     if not conf.api_url:
         errors.append(checks.Error("DRGREEN_API_URL is empty.", id="drgreen.E001"))

@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
+from integration.conf import drgreen_settings
+
 # Every token Fernet makes starts with its version byte 0x80, i.e. "gAAAAA" in base64.
 TOKEN_PREFIX = "gAAAAA"
 _HKDF_INFO = b"drgreen-store data keys v1"
@@ -31,10 +33,7 @@ class DataKeyError(Exception):
 
 
 def configured_keys() -> list[str]:
-    raw = getattr(settings, "DRGREEN_DATA_KEYS", "") or ""
-    if isinstance(raw, list | tuple):
-        raw = ",".join(raw)
-    return [k.strip() for k in str(raw).split(",") if k.strip()]
+    return [k.strip() for k in drgreen_settings.operations.data_keys.split(",") if k.strip()]
 
 
 def derived_dev_key() -> str:

@@ -14,16 +14,12 @@ code can connect its own receivers the same way::
 Receivers run through ``send_robust``: an exception is logged and never undoes the change
 or stops other receivers. They run in the process that detected the change (a sync
 worker), so anything slow belongs in a task.
-
-Importing this module also registers the notification tasks (``integration.tasks_notify``)
-in every process that loads Django, which is how workers and callers agree on their names.
 """
 
 from __future__ import annotations
 
 from django.dispatch import receiver
 
-from integration import tasks_notify  # noqa: F401 - registers the notification tasks
 from integration.models import Notification
 from integration.services import notify
 from integration.signals import order_status_changed

@@ -6,9 +6,9 @@ checkout recovers placements, notifications re-send. The console only passes ids
 
 from .enqueue import TaskRef
 
-ORDER_REFRESH = TaskRef("integration.tasks.order_refresh", "order_id")
-CLIENT_REFRESH = TaskRef("integration.tasks.client_refresh", "client_id")
-PLACEMENT_RECOVER = TaskRef("integration.tasks_checkout.placement_recover", "placement_id")
-NOTIFICATION_RESEND = TaskRef("integration.tasks_notify.notification_resend", "notification_id")
-SUMMARIES_SNAPSHOT = TaskRef("integration.tasks_admin.summaries_snapshot", "requested_by")
-WEBHOOK_RESEND = TaskRef("integration.tasks_webhooks.webhook_resend", "event_id")
+ORDER_REFRESH = TaskRef("integration.tasks.polling.order_refresh", "order_id")
+CLIENT_REFRESH = TaskRef("integration.tasks.polling.client_refresh", "client_id")
+PLACEMENT_RECOVER = TaskRef("integration.tasks.checkout.placement_recover", "placement_id")
+NOTIFICATION_RESEND = TaskRef("integration.tasks.notify.notification_resend", "notification_id")
+SUMMARIES_SNAPSHOT = TaskRef("integration.tasks.console.summaries_snapshot", "requested_by")
+WEBHOOK_RESEND = TaskRef("integration.tasks.webhooks.webhook_resend", "event_id")

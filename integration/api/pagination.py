@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
+
+from integration.conf import drgreen_settings
 
 from .filters import QuerySerializer
 
@@ -56,7 +57,7 @@ class KeysetPagination:
 
     @staticmethod
     def default_page_size() -> int:
-        return int((getattr(settings, "DRGREEN_API", {}) or {}).get("PAGE_SIZE", 20))
+        return drgreen_settings.api.page_size
 
     # -- parameters ----------------------------------------------------------------------
 

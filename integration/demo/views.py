@@ -6,12 +6,13 @@ from __future__ import annotations
 import functools
 import logging
 
-from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
+
+from integration.conf import drgreen_settings
 
 from . import sandbox_proxy
 from . import webhooks as demo_webhooks
@@ -25,7 +26,7 @@ def demo_only(view):
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not getattr(settings, "DRGREEN_DEMO", False):
+        if not drgreen_settings.operations.demo:
             raise Http404
         return view(request, *args, **kwargs)
 

@@ -41,7 +41,7 @@ class MirroredModel(models.Model):
 
     @property
     def console_url(self) -> str:
-        base = drgreen_settings().console_url.rstrip("/")
+        base = drgreen_settings.client.console_url.rstrip("/")
         return f"{base}/{self.console_path}/{self.drgreen_id}" if self.console_path else base
 
     @property

@@ -13,6 +13,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
 from drgreen_store.concurrency import web_concurrency
+from integration.conf import drgreen_settings
 
 DEV_SECRET_KEY_PREFIX = "dev-insecure-"
 
@@ -41,7 +42,7 @@ def check_production_guards(app_configs=None, **kwargs):
                 id="drgreen.E101",
             )
         )
-    if getattr(settings, "DRGREEN_DEMO", False):
+    if drgreen_settings.operations.demo:
         errors.append(
             checks.Error(
                 "DRGREEN_DEMO is on: the demo pages hand out a storefront token and drive the sandbox.",
@@ -75,7 +76,7 @@ def production_guard() -> None:
 @checks.register(checks.Tags.security, deploy=True)
 def check_production_settings(app_configs=None, **kwargs):
     errors = []
-    if not str(getattr(settings, "DRGREEN_DATA_KEYS", "") or "").strip():
+    if not drgreen_settings.operations.data_keys.strip():
         errors.append(
             checks.Error(
                 "DRGREEN_DATA_KEYS is empty: held registrations are encrypted with a key derived "
@@ -85,7 +86,7 @@ def check_production_settings(app_configs=None, **kwargs):
                 id="drgreen.E105",
             )
         )
-    for entry in getattr(settings, "DRGREEN_METRICS_ALLOWED_IPS", []):
+    for entry in drgreen_settings.operations.metrics_allowed_ips:
         try:
             ipaddress.ip_network(entry, strict=False)
         except ValueError:
@@ -95,7 +96,7 @@ def check_production_settings(app_configs=None, **kwargs):
                     id="drgreen.E103",
                 )
             )
-    if getattr(settings, "DRGREEN_WEBHOOKS_ALLOW_PRIVATE", False):
+    if drgreen_settings.webhooks.allow_private:
         errors.append(
             checks.Error(
                 "DRGREEN_WEBHOOKS_ALLOW_PRIVATE is on: webhooks may go to http:// and to loopback, "

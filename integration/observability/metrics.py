@@ -28,13 +28,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Min, Q, Sum
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
+from integration.conf import drgreen_settings
 from integration.models import (
     ApiCall,
     BreakerState,
@@ -53,7 +53,7 @@ PLACEMENT_STATES = ("new", "submitting", "placed", "unknown", "retry_safe", "nee
 
 
 def metrics_window_s() -> int:
-    return int(getattr(settings, "DRGREEN_METRICS_WINDOW_S", 3600))
+    return drgreen_settings.operations.metrics_window_s
 
 
 class DrGreenCollector(Collector):

@@ -145,14 +145,13 @@ def _read_secrets() -> list[str]:
 
         if not settings.configured:
             return values
-        drgreen = getattr(settings, "DRGREEN", {}) or {}
-        values += [drgreen.get("SECRET_KEY", ""), drgreen.get("API_KEY", "")]
+        from integration.conf import drgreen_settings
+
+        client, operations = drgreen_settings.client, drgreen_settings.operations
+        values += [client.secret_key, client.api_key]
         values += [getattr(settings, "SECRET_KEY", ""), getattr(settings, "EMAIL_HOST_PASSWORD", "")]
-        values += [
-            getattr(settings, "DRGREEN_METRICS_TOKEN", ""),
-            getattr(settings, "SANDBOX_CONTROL_TOKEN", ""),
-        ]
-        values += [k.strip() for k in str(getattr(settings, "DRGREEN_DATA_KEYS", "") or "").split(",")]
+        values += [operations.metrics_token, getattr(settings, "SANDBOX_CONTROL_TOKEN", "")]
+        values += [k.strip() for k in operations.data_keys.split(",")]
         for db in getattr(settings, "DATABASES", {}).values():
             values.append(db.get("PASSWORD", "") or "")
     except Exception:  # noqa: BLE001 - redaction must never break logging

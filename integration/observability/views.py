@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from integration.conf import drgreen_settings
 from integration.models import ApiToken, TokenKind, hash_token
 from integration.models.tokens import staff_user_current
 
@@ -52,7 +53,7 @@ def _allowed_ip(request) -> bool:
         addr = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
     except ValueError:
         return False
-    for entry in getattr(settings, "DRGREEN_METRICS_ALLOWED_IPS", []):
+    for entry in drgreen_settings.operations.metrics_allowed_ips:
         try:
             if addr in ipaddress.ip_network(entry, strict=False):
                 return True
@@ -63,7 +64,7 @@ def _allowed_ip(request) -> bool:
 
 def metrics_allowed(request, *, sessions: bool = True) -> bool:
     token = _bearer(request)
-    configured = getattr(settings, "DRGREEN_METRICS_TOKEN", "")
+    configured = drgreen_settings.operations.metrics_token
     if token and configured and hmac.compare_digest(token.encode(), configured.encode()):
         return True
     if token:

@@ -20,10 +20,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from integration.conf import drgreen_settings
 from integration.drgreen import RateLimited, ServerError, TransportError, UpstreamUnavailable
 from integration.models import BreakerState
-
-from .sync.config import sync_settings
 
 logger = logging.getLogger("integration.sync")
 
@@ -61,7 +60,7 @@ def breaker_allow(*, name: str = DEFAULT_BREAKER, now: datetime | None = None) -
     if row.state == OPEN and row.opened_until is not None and row.opened_until <= now:
         # Cool-down over: exactly one worker wins the flip and probes.
         won = BreakerState.objects.filter(name=name, state=OPEN, opened_until__lte=now).update(
-            state=HALF_OPEN, opened_until=now + timedelta(seconds=sync_settings().breaker_cooldown_s)
+            state=HALF_OPEN, opened_until=now + timedelta(seconds=drgreen_settings.sync.breaker_cooldown_s)
         )
         if won:
             logger.warning("drgreen breaker half-open: probing")
@@ -69,7 +68,7 @@ def breaker_allow(*, name: str = DEFAULT_BREAKER, now: datetime | None = None) -
     if row.state == HALF_OPEN and row.opened_until is not None and row.opened_until <= now:
         # The probe never reported back (worker died): let another one probe.
         won = BreakerState.objects.filter(name=name, state=HALF_OPEN, opened_until__lte=now).update(
-            opened_until=now + timedelta(seconds=sync_settings().breaker_cooldown_s)
+            opened_until=now + timedelta(seconds=drgreen_settings.sync.breaker_cooldown_s)
         )
         if won:
             return BreakerDecision(True, HALF_OPEN, probe=True)
@@ -83,7 +82,7 @@ def breaker_record_failure(
     """Count an upstream failure; open the breaker at the threshold (or after a failed
     probe). Returns the state after the call."""
     now = now or timezone.now()
-    conf = sync_settings()
+    conf = drgreen_settings.sync
     _row(name)
     text = f"{type(error).__name__}: {error}"[:2000]
     BreakerState.objects.filter(name=name).update(failures=F("failures") + 1, last_error=text)

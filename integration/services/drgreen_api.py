@@ -158,7 +158,7 @@ def ledger_flush(batch: sql.Batch | None = None) -> None:
 
 
 def _settings_key() -> tuple:
-    conf = drgreen_settings()
+    conf = drgreen_settings.client
     return (
         conf.api_url,
         conf.api_key,
@@ -175,7 +175,7 @@ def drgreen_client() -> DrGreenClient:
     key = _settings_key()
     with _lock:
         if _cached is None or _cached[0] != key:
-            conf = drgreen_settings()
+            conf = drgreen_settings.client
             client = DrGreenClient(
                 conf.api_url,
                 conf.api_key,

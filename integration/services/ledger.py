@@ -11,9 +11,8 @@ from datetime import datetime, timedelta
 from django.db import models
 from django.utils import timezone
 
+from integration.conf import drgreen_settings
 from integration.models import ApiCall, SyncRun
-
-from .sync.config import sync_settings
 
 BATCH = 5000
 
@@ -38,7 +37,7 @@ def logs_prune(
     """Delete ``ApiCall`` rows older than ``api_call_days`` and finished ``SyncRun`` rows
     older than ``sync_run_days`` (defaults: ``DRGREEN_SYNC`` retention settings).
     ``ApiCall.sync_run`` is ``SET_NULL``, so the two can be pruned independently."""
-    conf = sync_settings()
+    conf = drgreen_settings.sync
     now = now or timezone.now()
     api_days = conf.api_call_retention_days if api_call_days is None else api_call_days
     run_days = conf.sync_run_retention_days if sync_run_days is None else sync_run_days

@@ -15,9 +15,9 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 
+from integration.conf import drgreen_settings
 from integration.drgreen import DrGreenError
 from integration.models import Client, Sale
 from integration.services.drgreen_api import drgreen_client
@@ -133,7 +133,7 @@ def sales_client_refresh(
 def sale_stage_set(*, sale: Sale, stage: str, description: str | None = None) -> Sale:
     """Move a sale to ``stage`` at Dr Green, then re-read it. Refused (``sales_read_only``)
     unless ``DRGREEN_SALES_WRITABLE`` is on: the platform owns the pipeline."""
-    if not getattr(settings, "DRGREEN_SALES_WRITABLE", False):
+    if not drgreen_settings.operations.sales_writable:
         raise ServiceError(
             "sales_read_only",
             "Sales are mirrored from Dr Green, which moves their stages itself.",

@@ -18,10 +18,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from integration.conf import drgreen_settings
 from integration.models import BreakerState, Order
 
 logger = logging.getLogger("integration.api.freshness")
@@ -41,22 +41,6 @@ REFRESH_STATES = (
 
 
 @dataclass(frozen=True)
-class ApiFreshnessSettings:
-    active_ttl_s: float = 30.0
-    terminal_ttl_s: float = 300.0
-    refresh_dedupe_s: float = 15.0
-
-
-def freshness_settings() -> ApiFreshnessSettings:
-    raw = getattr(settings, "DRGREEN_API", {}) or {}
-    return ApiFreshnessSettings(
-        active_ttl_s=float(raw.get("ACTIVE_TTL_S", 30.0)),
-        terminal_ttl_s=float(raw.get("TERMINAL_TTL_S", 300.0)),
-        refresh_dedupe_s=float(raw.get("REFRESH_DEDUPE_S", 15.0)),
-    )
-
-
-@dataclass(frozen=True)
 class Freshness:
     synced_at: datetime | None
     age_seconds: float | None
@@ -66,7 +50,7 @@ class Freshness:
 
 
 def order_ttl_seconds(order: Order) -> float:
-    conf = freshness_settings()
+    conf = drgreen_settings.api
     return conf.terminal_ttl_s if order.is_terminal else conf.active_ttl_s
 
 
@@ -113,6 +97,11 @@ class RefreshPlanner:
             refresh = REFRESH_NOT_NEEDED
         return Freshness(synced_at=synced_at, age_seconds=age, ttl_seconds=ttl, stale=stale, refresh=refresh)
 
+    def plan(self, orders) -> dict[int, Freshness]:
+        """Freshness of each order by pk, queueing the refreshes due. Views call it before
+        serializing, so serializers only read the answer and never queue work."""
+        return {order.pk: self.freshness(order) for order in orders}
+
     def _enqueue(self, order: Order) -> str:
         if self.budget <= 0:
             return REFRESH_UNAVAILABLE if self.breaker_open() else REFRESH_ALREADY_QUEUED
@@ -126,7 +115,7 @@ def order_refresh_enqueue(*, order: Order, breaker_open=None) -> str:
     """Queue ``integration.order_refresh`` for ``order`` unless one was queued within the
     dedupe window or Dr Green is known to be down. Never calls Dr Green, never raises."""
     key = f"drgreen-api-refresh:{order.pk}"
-    if not cache.add(key, 1, timeout=freshness_settings().refresh_dedupe_s):
+    if not cache.add(key, 1, timeout=drgreen_settings.api.refresh_dedupe_s):
         return REFRESH_ALREADY_QUEUED
     is_open = breaker_open() if breaker_open is not None else RefreshPlanner().breaker_open()
     if is_open:
@@ -135,13 +124,13 @@ def order_refresh_enqueue(*, order: Order, breaker_open=None) -> str:
     try:
         # Imported here: the task module pulls in the whole sync engine, which a read that
         # needs no refresh should not pay for, and a broken worker module must not break reads.
-        from integration.tasks import order_refresh
+        from integration.tasks.polling import order_refresh
 
         # expires: a refresh still queued long after the dedupe window is superseded by a
         # newer request (or the poller), so a backed-up worker drops it instead of piling up.
         order_refresh.apply_async(
             kwargs={"order_id": str(order.drgreen_id)},
-            expires=max(30.0, freshness_settings().refresh_dedupe_s * 4),
+            expires=max(30.0, drgreen_settings.api.refresh_dedupe_s * 4),
         )
     except Exception:  # noqa: BLE001 - the read must be served even when the broker is down
         logger.warning("could not queue a refresh of order %s", order.drgreen_id, exc_info=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
@@ -13,9 +12,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integration.conf import drgreen_settings
 from integration.models import OrderPlacement, PlacementState
 from integration.selectors.customers import customer_client
+from integration.selectors.orders import customer_orders
 from integration.services.checkout import order_place, placement_get
+from integration.services.storefront import RefreshPlanner
 
 from ..exceptions import ApiError
 from ..fields import AsciiDecimalField, StrictUUIDField
@@ -56,7 +58,7 @@ def checkout_execute_mode() -> str:
     """``task`` (a worker talks to Dr Green; the answer is the committed placement) or
     ``inline`` (the request makes the calls, with no transaction open, and answers with
     the outcome)."""
-    return (getattr(settings, "DRGREEN_API", {}) or {}).get("CHECKOUT_EXECUTE", "task")
+    return drgreen_settings.api.checkout_execute
 
 
 class PlacementOutputSerializer(serializers.Serializer):
@@ -102,10 +104,17 @@ class PlacementOutputSerializer(serializers.Serializer):
     def get_order(self, placement: OrderPlacement):
         if placement.order_id is None:
             return None
-        from integration.selectors.orders import customer_orders
-
-        order = customer_orders(user=self.context["customer"]).filter(pk=placement.order_id).first()
+        order = self.context["orders"].get(placement.order_id)
         return OrderSummarySerializer(order, context=self.context).data if order else None
+
+
+def placement_output_context(request, placement: OrderPlacement) -> dict:
+    """The placement's order (the customer's own) and its freshness, planned before
+    serializing so the serializer neither queries nor queues a refresh."""
+    orders = {}
+    if placement.order_id is not None:
+        orders = {o.pk: o for o in customer_orders(user=request.auth.customer).filter(pk=placement.order_id)}
+    return {"request": request, "orders": orders, "freshness": RefreshPlanner().plan(orders.values())}
 
 
 def _client_for(request):
@@ -186,7 +195,7 @@ class CheckoutApi(APIView):
             execute=checkout_execute_mode(),
         )
         data = PlacementOutputSerializer(
-            placement, context={"request": request, "customer": request.auth.customer}
+            placement, context=placement_output_context(request, placement)
         ).data
         # A concurrent twin of a first request may also get 201; the correlation id is the same.
         return Response(data, status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
@@ -217,6 +226,6 @@ class PlacementDetailApi(APIView):
         placement = placement_get(correlation_id=correlation_id, client=client)
         return Response(
             PlacementOutputSerializer(
-                placement, context={"request": request, "customer": request.auth.customer}
+                placement, context=placement_output_context(request, placement)
             ).data
         )

@@ -20,7 +20,6 @@ from ..pagination import (
     KeyField,
     KeysetPagination,
     page_serializer,
-    paginated_response,
 )
 from ..permissions import IsCustomer
 from ..schema import CUSTOMER_HEADER_PARAMETER, error_responses
@@ -83,13 +82,10 @@ class OrderListApi(APIView):
     )
     def get(self, request):
         planner = refresh_planner(request, self)
-        return paginated_response(
-            pagination=self.pagination,
-            serializer_class=self.OutputSerializer,
-            queryset=customer_orders(user=request.auth.customer),
-            request=request,
-            context={"request": request, "planner": planner},
-        )
+        rows, next_cursor = self.pagination.paginate(customer_orders(user=request.auth.customer), request)
+        context = {"request": request, "freshness": planner.plan(rows)}
+        data = self.OutputSerializer(rows, many=True, context=context).data
+        return self.pagination.response(request, data, next_cursor)
 
 
 class OrderDetailApi(APIView):
@@ -112,7 +108,8 @@ class OrderDetailApi(APIView):
         order = customer_order(user=request.auth.customer, drgreen_id=order_id)
         if order is None:
             raise NotFound("No such order.")
-        return Response(self.OutputSerializer(order, context={"request": request, "planner": planner}).data)
+        context = {"request": request, "freshness": planner.plan([order])}
+        return Response(self.OutputSerializer(order, context=context).data)
 
 
 class OrderStatusApi(APIView):
@@ -137,4 +134,5 @@ class OrderStatusApi(APIView):
         order = customer_order_status(user=request.auth.customer, drgreen_id=order_id)
         if order is None:
             raise NotFound("No such order.")
-        return Response(self.OutputSerializer(order, context={"request": request, "planner": planner}).data)
+        context = {"request": request, "freshness": planner.plan([order])}
+        return Response(self.OutputSerializer(order, context=context).data)

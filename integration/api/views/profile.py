@@ -3,12 +3,12 @@ and their latest registration."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integration.conf import drgreen_settings
 from integration.models import RegistrationState
 from integration.selectors.customers import customer_client, customer_registration_latest
 from integration.services.onboarding import (
@@ -210,7 +210,7 @@ class RegistrationApi(APIView):
 
 def registration_submit_mode() -> str:
     """``inline`` (default: the customer learns at once whether Dr Green took it) or ``task``."""
-    return (getattr(settings, "DRGREEN_API", {}) or {}).get("REGISTRATION_SUBMIT", "inline")
+    return drgreen_settings.api.registration_submit
 
 
 def _plain(value):

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from integration.selectors.orders import DISPLAY_STATUSES, order_display_status
-from integration.services.storefront import REFRESH_STATES, Freshness, RefreshPlanner
+from integration.services.storefront import REFRESH_STATES, Freshness
 
 
 class DisplayStatusSerializer(serializers.Serializer):
@@ -60,12 +60,9 @@ class OrderStatusMixin(serializers.Serializer):
 
     @extend_schema_field(FreshnessSerializer)
     def get_freshness(self, order):
-        # The view puts one planner per request in the context (clock, breaker, budget, and
-        # whether the caller's ?refresh=1 got through its rate limit).
-        planner = self.context.get("planner")
-        if planner is None:
-            planner = self.context["planner"] = RefreshPlanner()
-        return freshness_data(planner.freshness(order))
+        # Planned by the view before serializing (``RefreshPlanner.plan``: any refresh is
+        # already queued), so serializing never queues work.
+        return freshness_data(self.context["freshness"][order.pk])
 
 
 class OrderLineSerializer(serializers.Serializer):

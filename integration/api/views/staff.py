@@ -235,7 +235,9 @@ class StaffOrderDetailApi(APIView):
         if order.client_id:
             staff_access_log(request, [(order.client_id, order.client_drgreen_id)], "api:staff-order")
         return Response(
-            self.OutputSerializer(order, context={"request": request, "planner": RefreshPlanner()}).data
+            self.OutputSerializer(
+                order, context={"request": request, "freshness": RefreshPlanner().plan([order])}
+            ).data
         )
 
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from integration.conf import drgreen_settings
 from integration.demo import sandbox_proxy
 from integration.demo.accounts import CUSTOMER_PREFIX, STAFF_USERNAME, demo_storefront_token
 from integration.demo.webhooks import demo_endpoint_ensure
@@ -53,7 +53,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-reconcile", action="store_true", help="use the mirror as it is")
 
     def handle(self, *args, **options):
-        if not getattr(settings, "DRGREEN_DEMO", False):
+        if not drgreen_settings.operations.demo:
             raise CommandError("drgreen_demo_setup needs DRGREEN_DEMO=true (it creates known logins).")
         if not options["no_reconcile"]:
             self.stdout.write("Mirroring the Dr Green account (clients, strains, orders, sales)…")

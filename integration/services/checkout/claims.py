@@ -16,6 +16,7 @@ from functools import partial
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from integration.conf import drgreen_settings
 from integration.db import statements as sql
 from integration.models import Client, OrderPlacement, PlacementAttempt, PlacementState
 from integration.services.drgreen_api import ledger_flush
@@ -25,7 +26,6 @@ from integration.services.mirror.transactions import run_page
 from integration.services.webhooks.facts import checkout_placed, placement_moved
 
 from .calls import PLACED, RETRY_SAFE, UNKNOWN, Outcome, order_id_of, sale_link
-from .config import checkout_settings
 from .statements import attempt_finished, client_key_share, placement_placed
 
 logger = logging.getLogger("integration.checkout")
@@ -76,7 +76,7 @@ def lock_placement(placement_id: int, *, with_client: bool = True) -> OrderPlace
 
 
 def claim_for_place(placement_id: int) -> Claim:
-    conf = checkout_settings()
+    conf = drgreen_settings.checkout
     now = timezone.now()
     with transaction.atomic():
         placement = lock(placement_id)
@@ -188,7 +188,7 @@ def placement_record(
 def _record(
     *, placement_id: int, number: int, outcome: Outcome, order_pk: int | None
 ) -> tuple[OrderPlacement, bool]:
-    conf = checkout_settings()
+    conf = drgreen_settings.checkout
     ledger_flush()
     now = timezone.now()
     placement = lock_placement(placement_id, with_client=False)
@@ -350,7 +350,7 @@ def mark_placed(placement: OrderPlacement, *, order_pk, order_drgreen_id, now) -
 
 
 def _after_placed(placement_id: int) -> None:
-    if not checkout_settings().link_sale:
+    if not drgreen_settings.checkout.link_sale:
         return
     placement = OrderPlacement.objects.select_related("client").get(pk=placement_id)
     sale_link(placement=placement, client=placement.client)

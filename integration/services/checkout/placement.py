@@ -29,13 +29,13 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from integration.conf import drgreen_settings
 from integration.models import Client, OrderPlacement, PlacementState
 from integration.services.drgreen_api import ledger_deferred
 from integration.services.errors import ServiceError
 
 from .calls import placement_calls
 from .claims import IN_FLIGHT, Claim, claim_for_place, placement_record, require_no_transaction
-from .config import checkout_settings
 from .statements import placement_by_key, placement_insert, placement_insert_claimed, placement_key_and_client
 from .validation import lines_hash, lines_normalize, order_validate
 
@@ -97,7 +97,7 @@ def order_place(
 
     require_no_transaction("order_place")
     checked = order_validate(client=row, lines=normalized, read=True, strains_in=strains_in)
-    conf = checkout_settings()
+    conf = drgreen_settings.checkout
     try:
         placement, claim = _create(
             client=checked.client,
@@ -168,7 +168,7 @@ def _create(
 
 def placement_enqueue(*, placement_id: int, countdown: float | None = None) -> None:
     """Send ``placement_execute`` to a worker once the current transaction (if any) commits."""
-    from integration.tasks_checkout import placement_execute as task  # tasks import services
+    from integration.tasks.checkout import placement_execute as task  # tasks import services
 
     def send() -> None:
         task.apply_async(args=[placement_id], countdown=countdown)
@@ -204,7 +204,7 @@ def _execute(placement_id: int, *, deadline: float, first: Claim | None = None) 
         if claim.action == "done":
             return claim.placement
         placement = claim.placement
-        mode = checkout_settings().order_body_mode
+        mode = drgreen_settings.checkout.order_body_mode
         client = placement.client  # selected with the claim
         if mode == "docs":
             client = Client.objects.prefetch_related("shipping_addresses").get(pk=client.pk)

@@ -33,6 +33,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from integration.conf import drgreen_settings
 from integration.drgreen import DrGreenError
 from integration.models import OrderPlacement, PlacementAttempt, PlacementState
 from integration.services.drgreen_api import correlation_scope, drgreen_client, ledger_deferred, ledger_flush
@@ -43,7 +44,6 @@ from integration.services.webhooks.facts import placement_moved
 
 from .calls import cart_snapshot, client_orders_newest, lines_as_cart
 from .claims import backoff, lock, lock_placement, mark_placed, require_no_transaction
-from .config import checkout_settings
 from .placement import placement_execute
 from .validation import lines_from_json, quantity_text
 
@@ -69,7 +69,7 @@ class _RecoveryClaim:
 
 
 def _claim_for_recovery(placement_id: int) -> _RecoveryClaim | None:
-    conf = checkout_settings()
+    conf = drgreen_settings.checkout
     now = timezone.now()
     with transaction.atomic():
         placement = lock(placement_id)
@@ -122,7 +122,7 @@ def recovery_decide(
     ``cart`` is ``None`` in docs body mode, where Dr Green leaves the cart alone.
     ``order_lines`` (order id → ``{strain id: quantity}``, read from order details) narrows
     several orders with our total down to those holding exactly our lines."""
-    conf = checkout_settings()
+    conf = drgreen_settings.checkout
     tolerance = Decimal(conf.total_tolerance)
     window_start = placement.created_at - timedelta(seconds=conf.clock_skew_s)
     ids = [i for i, _, _ in map(_order_facts, orders) if i is not None]
@@ -221,7 +221,7 @@ def placement_recover(*, placement_id: int) -> OrderPlacement:
     claim = _claim_for_recovery(placement_id)
     if claim is None:
         return OrderPlacement.objects.get(pk=placement_id)
-    conf = checkout_settings()
+    conf = drgreen_settings.checkout
     placement = claim.placement
     client = placement.client  # selected with the claim
     # The reads' ledger rows are written with the decision (see ledger_deferred).
@@ -261,7 +261,7 @@ def placement_recover(*, placement_id: int) -> OrderPlacement:
 def _candidate_lines(placement: OrderPlacement, order_ids: list[str]) -> dict[str, dict[str, str]] | None:
     """The lines of a few matching orders, from their details (the lists carry none).
     ``None`` when they cannot all be read: the decision then stays with staff."""
-    if len(order_ids) > checkout_settings().recovery_detail_max:
+    if len(order_ids) > drgreen_settings.checkout.recovery_detail_max:
         return None
     out: dict[str, dict[str, str]] = {}
     try:

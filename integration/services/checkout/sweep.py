@@ -15,9 +15,9 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from integration.conf import drgreen_settings
 from integration.models import OrderPlacement, PlacementState
 
-from .config import checkout_settings
 from .placement import PlacementBusy, placement_execute
 from .recovery import placement_recover
 
@@ -26,7 +26,7 @@ logger = logging.getLogger("integration.checkout")
 
 def placements_due(*, now=None, limit: int | None = None) -> list[tuple[int, str]]:
     """``(placement id, state)`` of the placements the sweep should act on, oldest first."""
-    conf = checkout_settings()
+    conf = drgreen_settings.checkout
     now = now or timezone.now()
     due = Q(next_recovery_at__isnull=True) | Q(next_recovery_at__lte=now)
     query = (

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from integration.conf import drgreen_settings
 from integration.drgreen import DrGreenError, NotFound
 from integration.models import Client, Strain, StrainAvailability
 from integration.services.drgreen_api import drgreen_client
@@ -29,7 +30,6 @@ from integration.services.mirror import (
     strains_upsert_from_list,
 )
 
-from .config import checkout_settings
 from .statements import client_for_checks, strain_rows
 
 logger = logging.getLogger("integration.checkout")
@@ -292,7 +292,7 @@ def order_validate(
     Raises :class:`ServiceError` with the issue's stable codes. Must run with no
     transaction open: it may call Dr Green.
     """
-    conf = checkout_settings()
+    conf = drgreen_settings.checkout
     now = timezone.now()
     if not read:
         client = client_for_checks(client.pk)

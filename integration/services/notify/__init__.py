@@ -8,7 +8,8 @@ staff re-send through :func:`notification_resend`. Which message a change earns 
 ``messages`` (the transition table); the send-once reasoning is in ``delivery``.
 """
 
-from .config import CHANNEL_EMAIL, notify_settings
+from integration.conf import CHANNEL_EMAIL
+
 from .creation import CreateResult, notifications_create_for_change, order_recipient
 from .delivery import notification_enqueue, notification_resend, notification_send
 from .messages import RULES, Choice, message_for_change
@@ -28,6 +29,5 @@ __all__ = [
     "notification_send",
     "notifications_create_for_change",
     "notifications_send_pending",
-    "notify_settings",
     "order_recipient",
 ]

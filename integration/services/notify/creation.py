@@ -9,10 +9,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
+from integration.conf import CHANNEL_EMAIL, drgreen_settings
 from integration.models import Notification, Order, StatusChange
 
 from . import states
-from .config import CHANNEL_EMAIL, notify_settings
 from .messages import message_for_change
 
 logger = logging.getLogger("integration.notify")
@@ -60,7 +60,7 @@ def notifications_create_for_change(*, status_change_id: int) -> CreateResult:
     choice = message_for_change(change)
     recipient, no_recipient = order_recipient(change.order)
     result = CreateResult()
-    for channel in notify_settings().channels:
+    for channel in drgreen_settings.notify.channels:
         values = {"recipient": recipient, "template": choice.template}
         if channel != CHANNEL_EMAIL:
             values.update(state=states.SKIPPED, last_error=f"no sender for channel {channel!r}")

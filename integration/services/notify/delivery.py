@@ -34,10 +34,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from integration.conf import drgreen_settings
 from integration.models import Notification
 
 from . import states
-from .config import notify_settings
 from .creation import order_recipient
 from .messages import message_for_change
 from .rendering import notification_email
@@ -61,7 +61,7 @@ def _settle(notification_id: int, *, now: datetime, state: str, error: str) -> N
 
 
 def _claim(notification_id: int, *, now: datetime) -> bool:
-    claim_s = notify_settings().claim_s
+    claim_s = drgreen_settings.notify.claim_s
     # claimed_until on a pending row is its retry back-off ("not before").
     return (
         Notification.objects.filter(pk=notification_id, state=states.PENDING)
@@ -82,7 +82,7 @@ def _error(exc: BaseException) -> str:
 
 def _not_reached(row: Notification, *, now: datetime, error: str) -> None:
     """Nothing was handed to the mail server: retry later, or give up after MAX_ATTEMPTS."""
-    settings = notify_settings()
+    settings = drgreen_settings.notify
     if row.attempts >= settings.max_attempts:
         _settle(
             row.pk,
@@ -182,7 +182,7 @@ def notification_enqueue(*, notification_id: int) -> None:
     A broker that is down is logged, not raised: the row is committed ``pending`` and the
     sweep (``notifications_send_pending``) sends it.
     """
-    from integration.tasks_notify import notification_send as task  # tasks import services
+    from integration.tasks.notify import notification_send as task  # tasks import services
 
     def send() -> None:
         try:
@@ -219,7 +219,7 @@ def notification_resend(*, notification_id: int, by_user=None, now: datetime | N
     if row.state == states.SENDING:
         logger.warning("notify: re-send of %s by %s ignored: a send is in progress", row.pk, who)
         return row
-    cooldown = notify_settings().resend_cooldown_s
+    cooldown = drgreen_settings.notify.resend_cooldown_s
     if row.state == states.SENT and row.sent_at and (now - row.sent_at).total_seconds() < cooldown:
         logger.warning("notify: re-send of %s by %s ignored: sent %s ago", row.pk, who, now - row.sent_at)
         return row
@@ -237,7 +237,7 @@ def notification_resend(*, notification_id: int, by_user=None, now: datetime | N
             state=states.SENDING,
             recipient=recipient,
             template=choice.template,
-            claimed_until=now + timedelta(seconds=notify_settings().claim_s),
+            claimed_until=now + timedelta(seconds=drgreen_settings.notify.claim_s),
             attempts=F("attempts") + 1,
             last_error=f"re-send requested by {who}",
             updated_at=now,

@@ -12,9 +12,9 @@ from decimal import Decimal
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+from integration.conf import drgreen_settings
 from integration.models import PAID_PAYMENT_STATUSES, Notification
 
-from .config import notify_settings
 from .messages import rule_for_key
 
 
@@ -34,7 +34,7 @@ def notification_context(notification: Notification) -> dict:
     change = notification.status_change
     order = change.order
     client = order.client
-    settings = notify_settings()
+    settings = drgreen_settings.notify
     return {
         "store_name": settings.store_name,
         "first_name": (client.first_name if client else "").strip(),
@@ -56,7 +56,7 @@ def notification_email(notification: Notification) -> EmailMultiAlternatives:
     rule = rule_for_key(key)
     if rule is None:
         raise NotRenderable(f"no message template for {notification.template!r}")
-    settings = notify_settings()
+    settings = drgreen_settings.notify
     context = notification_context(notification)
     context["subject"] = rule.subject
     text = render_to_string(f"{notification.template}.txt", context)

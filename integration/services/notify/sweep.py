@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from integration.conf import drgreen_settings
 from integration.models import Notification, StatusChange
 
 from . import states
-from .config import notify_settings
 from .creation import notifications_create_for_change
 from .delivery import notification_send
 
@@ -35,7 +35,7 @@ def notifications_send_pending(*, limit: int = 100, now: datetime | None = None)
     3. ``pending`` rows older than ``SWEEP_GRACE_S`` whose back-off is over are sent, at
        most ``limit`` per sweep, oldest first.
     """
-    settings = notify_settings()
+    settings = drgreen_settings.notify
     now = now or timezone.now()
     counts: Counter[str] = Counter(created=0)
     counts["lost"] = Notification.objects.filter(state=states.SENDING, claimed_until__lt=now).update(

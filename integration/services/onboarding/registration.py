@@ -101,7 +101,7 @@ def client_register(*, user, data: dict[str, Any], submit: str = "inline") -> Cl
                 user=owner, email=payload["email"], payload=payload, state=RegistrationState.PENDING
             )
     if submit == "task":
-        from integration.tasks_checkout import registration_submit as task  # tasks import services
+        from integration.tasks.onboarding import registration_submit as task  # tasks import services
 
         transaction.on_commit(lambda: task.delay(registration.pk))
         return registration

@@ -12,8 +12,8 @@ from typing import Any
 from django.db.models import Max
 from django.utils import timezone
 
+from integration.conf import drgreen_settings
 from integration.models import BreakerState, SyncRun
-from integration.services.sync.config import sync_settings
 
 from ..breaker import CLOSED, DEFAULT_BREAKER
 
@@ -39,7 +39,7 @@ def sync_health(*, now: datetime | None = None) -> dict[str, Any]:
     breaker_state = breaker.state if breaker else CLOSED
     sweep_at = last.get("orders.sweep")
     staleness = (now - sweep_at).total_seconds() if sweep_at else None
-    stale = breaker_state != CLOSED or staleness is None or staleness > sync_settings().stale_after_s
+    stale = breaker_state != CLOSED or staleness is None or staleness > drgreen_settings.sync.stale_after_s
     return {
         "stale": stale,
         "staleness_seconds": staleness,

@@ -14,10 +14,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from integration.conf import drgreen_settings
 from integration.models import Order
 from integration.services.mirror.orders import orders_upsert_from_recent
 from integration.services.mirror.parsing import parse_uuid
-from integration.services.sync.config import sync_settings
 
 from .runs import RunContext, SyncOutcome, sync_run
 from .walks import check_by_detail, walk_client_orders
@@ -35,7 +35,7 @@ def orders_heartbeat(*, now: datetime | None = None, worker: str | None = None) 
 
 
 def _heartbeat(ctx: RunContext) -> None:
-    conf = sync_settings()
+    conf = drgreen_settings.sync
     seen: set[uuid.UUID] = set()
     new: list[uuid.UUID] = []
     for page in range(1, conf.heartbeat_max_pages + 1):

@@ -21,12 +21,12 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 
+from integration.conf import drgreen_settings
 from integration.drgreen import NotFound
 from integration.models import Client
 from integration.services.mirror.clients import client_upsert_from_detail, clients_upsert_from_list
 from integration.services.mirror.tiers import KYC_POLL_INTERVAL
 from integration.services.polling.leases import lease_acquire
-from integration.services.sync.config import sync_settings
 
 from .runs import RunContext, SyncOutcome, sync_run
 
@@ -61,7 +61,7 @@ def _group_of(admin_approval: str, is_kyc_verified: bool | None) -> str | None:
 
 
 def _kyc(ctx: RunContext) -> None:
-    conf = sync_settings()
+    conf = drgreen_settings.sync
     now = ctx.now()
     stubs = list(
         _due(now)
@@ -109,7 +109,7 @@ def walk_clients_until_seen(
 ) -> set[uuid.UUID]:
     """Page ``GET /dapp/clients`` newest first with ``filters``, upserting each page, until
     ``wanted`` were all seen, the list ends or ``max_pages`` were read."""
-    take = sync_settings().kyc_take
+    take = drgreen_settings.sync.kyc_take
     remaining = set(wanted)
     page = 1
     while remaining and (max_pages is None or page <= max_pages):

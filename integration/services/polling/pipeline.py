@@ -27,6 +27,7 @@ from typing import Any
 
 from django.db import DatabaseError, connection
 
+from integration.conf import drgreen_settings
 from integration.db.bulk import fast_timestamps_for_connection
 from integration.db.commits import commit_unflushed
 from integration.drgreen import Page
@@ -34,7 +35,6 @@ from integration.services.breaker import UPSTREAM_ERRORS
 from integration.services.mirror.parsing import parse_uuid
 from integration.services.mirror.results import UpsertResult
 from integration.services.mirror.transactions import apply_maybe_dry
-from integration.services.sync.config import sync_settings
 
 from .runs import RunContext
 
@@ -125,7 +125,7 @@ def walk(
     """Stream one list endpoint, ascending, page by page (optionally fetching and mapping
     ahead). ``upsert(mapped, observed_at)`` receives ``prepare(items)`` (or the items)."""
     report = WalkReport(resource=resource)
-    conf = sync_settings()
+    conf = drgreen_settings.sync
     prefetch = conf.reconcile_prefetch and connection.vendor == "postgresql" and not dry_run
     previous_ids: list | None = None
     # Ids of the previous page only: enough to drop the duplicates a shifted page repeats,

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from integration.conf import drgreen_settings
 from integration.db.bulk import fast_timestamps
 from integration.drgreen import NotFound, Page
 from integration.models import Client, ShippingAddress
@@ -35,7 +36,6 @@ from integration.services.mirror.results import UpsertResult
 from integration.services.mirror.sales import sales_map_list, sales_upsert_mapped
 from integration.services.mirror.strains import strains_upsert_from_list
 from integration.services.mirror.transactions import relaxed_commits
-from integration.services.sync.config import sync_settings
 
 from .pipeline import Prepare, WalkReport, walk
 from .runs import RunContext, SyncOutcome, sync_run
@@ -66,7 +66,7 @@ def mirror_reconcile(
     unknown = set(resources) - set(RESOURCES)
     if unknown:
         raise ValueError(f"unknown resources: {', '.join(sorted(unknown))}")
-    conf = sync_settings()
+    conf = drgreen_settings.sync
     outcome = SyncOutcome(kind="reconcile", state="")
     with sync_run(
         "reconcile",
@@ -97,7 +97,7 @@ def _quiet(_event: dict[str, Any]) -> None:
 def _reconcile(
     ctx: RunContext, *, resources: tuple[str, ...], dry_run: bool, progress: Progress
 ) -> list[WalkReport]:
-    conf = sync_settings()
+    conf = drgreen_settings.sync
     client = ctx.client
     take = conf.reconcile_take
     reports = []
@@ -132,7 +132,7 @@ def _upsert(fn: Callable[..., UpsertResult]) -> Callable[..., UpsertResult]:
 
 def strain_countries() -> list[str]:
     """Countries whose catalogue is mirrored: the setting, else where our clients live."""
-    conf = sync_settings()
+    conf = drgreen_settings.sync
     if conf.strain_countries:
         return sorted({c.upper() for c in conf.strain_countries})
     codes = set(ShippingAddress.objects.exclude(country_code="").values_list("country_code", flat=True))
@@ -176,7 +176,7 @@ def clients_countries_fill(ctx: RunContext, *, limit: int = COUNTRY_FILL_LIMIT) 
 def _strains(ctx: RunContext, *, take: int, dry_run: bool, progress: Progress) -> WalkReport:
     total = WalkReport(resource="strains", complete=True)
     started = ctx.now()
-    if not dry_run and not sync_settings().strain_countries:
+    if not dry_run and not drgreen_settings.sync.strain_countries:
         ctx.stats["clients.countries_filled"] = clients_countries_fill(ctx)
     for code in strain_countries():
 

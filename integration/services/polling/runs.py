@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from django.db import connection
 from django.utils import timezone
 
+from integration.conf import drgreen_settings
 from integration.drgreen import DrGreenClient
 from integration.models import SyncRun
 from integration.services.breaker import (
@@ -34,7 +35,6 @@ from integration.services.breaker import (
 from integration.services.drgreen_api import correlation_scope, drgreen_client
 from integration.services.mirror.results import UpsertResult
 from integration.services.polling.leases import lease_acquire, lease_release, lease_renew
-from integration.services.sync.config import sync_settings
 
 logger = logging.getLogger("integration.sync")
 T = TypeVar("T")
@@ -195,7 +195,7 @@ def sync_run(
     if connection.in_atomic_block:
         # A sweep makes HTTP calls; it must never run inside a caller's transaction.
         raise RuntimeError(f"{kind} must not run inside a transaction")
-    conf = sync_settings()
+    conf = drgreen_settings.sync
     holder = run_holder(worker)
     start = now or timezone.now()
     ttl = lease_ttl or timedelta(seconds=conf.lease_ttl_s)

@@ -23,11 +23,11 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 
+from integration.conf import drgreen_settings
 from integration.drgreen import NotFound
 from integration.models import Order
 from integration.services.mirror.orders import order_upsert_from_detail
 from integration.services.mirror.tiers import TIER_DELIVERY, TIER_FULFILMENT, TIER_PAYMENT, TIER_REVIEW
-from integration.services.sync.config import sync_settings
 
 from .due import orders_claim_due, orders_release_claims
 from .runs import RunContext, SyncOutcome, sync_run
@@ -55,7 +55,7 @@ def orders_sweep_due(
 
 
 def _sweep(ctx: RunContext) -> None:
-    conf = sync_settings()
+    conf = drgreen_settings.sync
     start = ctx.now()
     token = ctx.holder
     pks = orders_claim_due(
@@ -75,7 +75,7 @@ def _sweep(ctx: RunContext) -> None:
 
 
 def _poll_claimed(ctx: RunContext, pks: list[int]) -> None:
-    conf = sync_settings()
+    conf = drgreen_settings.sync
     rows = list(
         Order.objects.filter(pk__in=pks).values(
             "drgreen_id", "client_drgreen_id", "order_status", "payment_status", "admin_approval", "poll_tier"

@@ -14,6 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from integration.conf import drgreen_settings
 from integration.drgreen import NotFound
 from integration.models import Client, Order, Sale, Strain
 from integration.services.breaker import UPSTREAM_ERRORS
@@ -21,7 +22,6 @@ from integration.services.mirror.clients import client_upsert_from_detail
 from integration.services.mirror.orders import order_upsert_from_detail
 from integration.services.mirror.strains import strain_upsert_from_detail
 from integration.services.mirror.transactions import apply_maybe_dry
-from integration.services.sync.config import sync_settings
 
 from .runs import RunContext
 
@@ -64,7 +64,7 @@ def tombstone_unseen(
     ones Dr Green no longer has. Bounded per run (``RECONCILE_RECHECK_LIMIT``); the rest
     waits for the next reconcile."""
     model = MODELS[resource]
-    limit = sync_settings().reconcile_recheck_limit
+    limit = drgreen_settings.sync.reconcile_recheck_limit
     unseen = model.objects.filter(last_synced_at__lt=walk_started, remote_missing_since__isnull=True)
     total = unseen.count()
     candidates = list(unseen.order_by("pk").values_list("pk", "drgreen_id")[:limit])

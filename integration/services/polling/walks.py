@@ -12,11 +12,11 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
+from integration.conf import drgreen_settings
 from integration.drgreen import NotFound
 from integration.models import Order
 from integration.services.mirror.orders import order_upsert_from_detail, orders_upsert_from_list
 from integration.services.mirror.tiers import order_next_poll_at
-from integration.services.sync.config import sync_settings
 
 from .runs import RunContext
 
@@ -51,7 +51,7 @@ def walk_orders_until_seen(
     entering the filter during the walk only repeat items; rows leaving it can shift one
     past us, which is why callers treat "not seen" as "check another way", never as gone.
     """
-    take = take or sync_settings().sweep_take
+    take = take or drgreen_settings.sync.sweep_take
     remaining = set(wanted)
     page = 1
     while remaining:
@@ -72,7 +72,7 @@ def walk_client_orders(
     """Find ``wanted`` orders through their clients: ``GET /dapp/orders?clientIds=[…]``
     (batched), which carries all three statuses whatever they became. Returns the ids
     still not seen (orders without a known client are returned untouched)."""
-    conf = sync_settings()
+    conf = drgreen_settings.sync
     by_client: dict[uuid.UUID, set[uuid.UUID]] = {}
     orphans = set()
     for order_id in wanted:

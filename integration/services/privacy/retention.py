@@ -9,9 +9,8 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
+from integration.conf import drgreen_settings
 from integration.models import AccessLogEntry, ClientRegistration, RegistrationState
-
-from .config import privacy_settings
 
 # The part of a registration payload that is medical: kept only until Dr Green has it.
 MEDICAL_KEY = "medicalRecord"
@@ -35,7 +34,7 @@ def registrations_purge_expired(*, now: datetime | None = None, days: int | None
 
     Returns how many rows each kind touched."""
     now = now or timezone.now()
-    days = privacy_settings().registration_retention_days if days is None else days
+    days = drgreen_settings.privacy.registration_retention_days if days is None else days
     if days < 0:
         raise ValueError("retention days must not be negative")
     cutoff = now - timedelta(days=days)
@@ -64,7 +63,7 @@ def registrations_purge_expired(*, now: datetime | None = None, days: int | None
 def access_log_prune(*, now: datetime | None = None, days: int | None = None) -> int:
     """Delete access log rows older than the retention period (``ACCESS_LOG_RETENTION_DAYS``)."""
     now = now or timezone.now()
-    days = privacy_settings().access_log_retention_days if days is None else days
+    days = drgreen_settings.privacy.access_log_retention_days if days is None else days
     if days < 0:
         raise ValueError("retention days must not be negative")
     # QuerySet.delete, not update: the append-only rule forbids changing rows, not expiring them.

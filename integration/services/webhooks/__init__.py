@@ -7,7 +7,6 @@
 - ``endpoints``: create, rotate, enable/disable, test; ``ssrf``: where we may send.
 """
 
-from .config import webhook_settings
 from .delivery import event_body, event_deliver, event_resend, events_send_due, retry_delay
 from .endpoints import (
     EndpointError,
@@ -40,5 +39,4 @@ __all__ = [
     "events_send_due",
     "retry_delay",
     "target_resolve",
-    "webhook_settings",
 ]

@@ -23,9 +23,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from integration.conf import drgreen_settings
 from integration.models import WebhookAttempt, WebhookEndpoint, WebhookEvent
 
-from .config import webhook_settings
 from .outbox import events_enqueue
 from .signing import signature_header, signing_secrets
 from .ssrf import TargetRefused, target_resolve
@@ -65,7 +65,7 @@ def _claim(event_id: int, *, now: datetime, force: bool = False) -> bool:
     """One UPDATE whose conditions are all on the event row itself, so that of two
     concurrent claimers PostgreSQL re-checks them for the second after the first commits
     (a condition through a join would sit in a subquery that is not re-checked)."""
-    conf = webhook_settings()
+    conf = drgreen_settings.webhooks
     qs = WebhookEvent.objects.filter(pk=event_id, state=WebhookEvent.STATE_PENDING)
     qs = qs.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
     if not force:
@@ -81,7 +81,7 @@ class Sent:
 
 
 def _send(event: WebhookEvent, *, now: datetime) -> Sent:
-    conf = webhook_settings()
+    conf = drgreen_settings.webhooks
     endpoint = event.endpoint
     body = event_body(event)
     try:
@@ -96,7 +96,7 @@ def _send(event: WebhookEvent, *, now: datetime) -> Sent:
 def retry_delay(attempt: int, *, rng: random.Random | None = None) -> float | None:
     """Seconds before the try after failed attempt number ``attempt`` (1-based), jittered;
     ``None`` when the schedule is exhausted."""
-    conf = webhook_settings()
+    conf = drgreen_settings.webhooks
     if attempt > len(conf.retry_schedule):
         return None
     base = conf.retry_schedule[attempt - 1]
@@ -166,7 +166,7 @@ def _record(event: WebhookEvent, sent: Sent, *, manual: bool, now: datetime) -> 
 def endpoints_disable_failing(*, now: datetime, pk: int | None = None) -> int:
     """Disable the active endpoints whose attempts have all failed since at least
     ``disable_after_s`` ago; returns how many."""
-    conf = webhook_settings()
+    conf = drgreen_settings.webhooks
     qs = WebhookEndpoint.objects.filter(
         is_active=True, failing_since__lte=now - timedelta(seconds=conf.disable_after_s)
     )
@@ -215,7 +215,7 @@ def events_send_due(*, now: datetime | None = None, limit: int = 500) -> dict[st
     due event no task holds (retries past the countdown range, tasks lost with a broker
     or a worker). Events queued or created within ``sweep_grace_s`` are left to their task."""
     now = now or timezone.now()
-    conf = webhook_settings()
+    conf = drgreen_settings.webhooks
     disabled = endpoints_disable_failing(now=now)
     grace = now - timedelta(seconds=conf.sweep_grace_s)
     due = (

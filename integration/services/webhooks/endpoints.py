@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from integration.conf import drgreen_settings
 from integration.models import WebhookEndpoint, WebhookEvent
 
-from .config import webhook_settings
 from .facts import EVENT_TYPES, webhook_test_fact
 from .outbox import events_enqueue, new_msg_id
 from .signing import secret_generate
@@ -47,7 +47,7 @@ def endpoint_url_validate(url: str) -> str:
     """The static half of the SSRF rules (scheme, host, no credentials); the addresses are
     checked again at every send, after DNS resolution."""
     try:
-        url_check(url, allow_private=webhook_settings().allow_private)
+        url_check(url, allow_private=drgreen_settings.webhooks.allow_private)
     except TargetRefused as exc:
         raise EndpointError(str(exc)) from None
     return url
@@ -79,7 +79,8 @@ def endpoint_rotate_secret(*, endpoint_id: int, now: datetime | None = None) -> 
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint_id)
         endpoint.previous_secret = endpoint.secret
-        endpoint.previous_secret_expires_at = now + timedelta(seconds=webhook_settings().rotation_overlap_s)
+        overlap_s = drgreen_settings.webhooks.rotation_overlap_s
+        endpoint.previous_secret_expires_at = now + timedelta(seconds=overlap_s)
         endpoint.secret = secret
         endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
     return Created(endpoint, secret)

@@ -145,7 +145,7 @@ def events_enqueue(event_ids: list[int], *, countdown: float | None = None) -> N
     committed ``pending`` and the sweep sends them."""
     if not event_ids:
         return
-    from integration.tasks_webhooks import webhook_deliver as task  # tasks import services
+    from integration.tasks.webhooks import webhook_deliver as task  # tasks import services
 
     for event_id in event_ids:
         try:

@@ -258,5 +258,6 @@ def test_snapshot_task_is_registered_and_scheduled():
     from drgreen_store.celery import app
     from integration.schedule import BEAT_SCHEDULE
 
+    app.loader.import_default_modules()  # what the worker does: autodiscovery registers the tasks
     entry = BEAT_SCHEDULE["console-summaries-snapshot"]
     assert entry["task"] == "integration.summaries_snapshot" in app.tasks

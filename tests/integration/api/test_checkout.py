@@ -133,7 +133,7 @@ def test_a_stale_read_never_calls_dr_green_and_its_queued_refresh_brings_the_new
     from datetime import timedelta
 
     from integration.models import Order
-    from integration.tasks import order_refresh
+    from integration.tasks.polling import order_refresh
 
     cid = verified_client_ids(shop)[0]
     api = Api(token=storefront_token, customer_id=customer_for(cid).pk)

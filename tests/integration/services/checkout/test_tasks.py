@@ -8,10 +8,11 @@ import pytest
 from django.conf import settings as django_settings
 
 from drgreen_store.celery import app
-from integration import tasks_checkout
 from integration.models import OrderPlacement, PlacementState
-from integration.schedule_checkout import CHECKOUT_BEAT_SCHEDULE
+from integration.schedule import checkout as checkout_schedule
+from integration.schedule import onboarding as onboarding_schedule
 from integration.services.checkout import order_place
+from integration.tasks import checkout as tasks_checkout
 
 from .sandbox_fixtures import ORDERS_PATH
 
@@ -40,7 +41,7 @@ def test_no_task_retries_on_its_own():
 
 def test_beat_runs_both_sweeps_with_expiry_no_longer_than_the_interval():
     beat = django_settings.CELERY_BEAT_SCHEDULE
-    for name, entry in CHECKOUT_BEAT_SCHEDULE.items():
+    for name, entry in {**checkout_schedule.BEAT_SCHEDULE, **onboarding_schedule.BEAT_SCHEDULE}.items():
         assert beat.get(name) == entry
         assert entry["task"] in TASKS
         assert entry["options"]["expires"] <= entry["schedule"]

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from integration.models import OrderPlacement, PlacementState
 from integration.services.checkout import order_place, placements_sweep
-from integration.tasks_checkout import placement_execute
+from integration.tasks.checkout import placement_execute
 
 from .sandbox_fixtures import ORDERS_PATH
 

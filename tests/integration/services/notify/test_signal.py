@@ -60,8 +60,8 @@ def test_two_fields_in_one_poll_make_one_email(mirrored_order, eager_tasks):
 
 
 def test_a_broker_that_is_down_leaves_the_row_for_the_sweep(mirrored_order, monkeypatch):
-    from integration import tasks_notify
     from integration.services.notify import notifications_send_pending
+    from integration.tasks import notify as tasks_notify
 
     def broker_down(*args, **kwargs):
         raise ConnectionRefusedError(111, "broker down")
@@ -83,7 +83,7 @@ def test_the_receiver_is_connected_once():
 
 
 def test_one_send_is_queued_per_new_row_after_commit_and_none_for_a_repeat(mirrored_order, monkeypatch):
-    from integration import tasks_notify
+    from integration.tasks import notify as tasks_notify
 
     queued = []
     monkeypatch.setattr(tasks_notify.notification_send, "apply_async", lambda **kw: queued.append(kw))

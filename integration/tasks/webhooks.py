@@ -1,8 +1,5 @@
 """Celery tasks of outbound webhooks: thin, taking ids, calling ``services.webhooks``.
 
-Registered in every process that loads Django (``IntegrationConfig.ready()`` imports this
-module); the beat entry is in ``integration/schedule_webhooks.py``.
-
 Late acks are safe and wanted: a send claims its event first, so a redelivered message
 finds it claimed or delivered and sends nothing; a message lost with a dying worker is
 found by the sweep once the claim expires (at-least-once). None of these tasks retries
@@ -39,7 +36,7 @@ def webhooks_send_due(limit: int = 500) -> dict[str, int]:
     return webhooks.events_send_due(limit=limit)
 
 
-# Acked early: a resend is a person's one-off request (see tasks_notify.notification_resend).
+# Acked early: a resend is a person's one-off request (see tasks.notify.notification_resend).
 @shared_task(name="integration.webhook_resend", acks_late=False, ignore_result=True)
 def webhook_resend(event_id: int) -> str:
     return webhooks.event_resend(event_id=event_id).state

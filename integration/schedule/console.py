@@ -1,7 +1,4 @@
-"""Beat entry of the staff console (merged into ``integration.schedule``).
-
-No Django imports here: settings.py loads the schedule while Django is still starting.
-"""
+"""Beat entry of the staff console: the dashboard's snapshot of Dr Green's summaries."""
 
 from __future__ import annotations
 
@@ -9,7 +6,7 @@ from __future__ import annotations
 # comparison is only meaningful between fetches close in time to the sweeps.
 SUMMARIES_INTERVAL_S = 15 * 60.0
 
-ADMIN_BEAT_SCHEDULE = {
+BEAT_SCHEDULE = {
     "console-summaries-snapshot": {
         "task": "integration.summaries_snapshot",
         "schedule": SUMMARIES_INTERVAL_S,

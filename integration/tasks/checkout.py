@@ -1,8 +1,4 @@
-"""Celery tasks of checkout and client onboarding: thin wrappers around the services.
-
-Discovered through ``IntegrationConfig.ready()`` (``integration/apps.py`` imports this
-module), so workers, beat and ``delay()`` callers all see the same registered names. The
-beat entries are in ``integration/schedule_checkout.py`` (no Django imports allowed there).
+"""Celery tasks of checkout: thin wrappers around ``services.checkout``.
 
 None of these tasks auto-retries: a retried ``POST /dapp/orders`` is exactly the
 duplicate order this app exists to prevent. The one explicit retry is for a placement that
@@ -17,7 +13,6 @@ from django.utils import timezone
 
 from integration.models import PlacementState
 from integration.services import checkout as checkout_services
-from integration.services import onboarding as onboarding_services
 
 
 @shared_task(
@@ -58,14 +53,3 @@ def placements_recover_unknown() -> dict[str, int]:
     """Beat: settle ``unknown`` placements, take over dead workers' ones, re-run the
     ``retry_safe`` and lost ``new`` ones."""
     return checkout_services.placements_sweep()
-
-
-@shared_task(name="integration.registration_submit", ignore_result=True)
-def registration_submit(registration_id: int) -> str:
-    return onboarding_services.registration_submit(registration_id=registration_id).state
-
-
-@shared_task(name="integration.registrations_retry_pending", ignore_result=True)
-def registrations_retry_pending() -> dict[str, int]:
-    """Beat: send again the registrations Dr Green could not take yet (KYC provider down)."""
-    return onboarding_services.registrations_retry_due()

@@ -1,4 +1,4 @@
-"""Celery wiring: the beat schedule, delivery options, retries, and real workers."""
+"""Polling tasks: delivery options, retries, and real workers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,13 +17,12 @@ from django.db import connection
 from django.utils import timezone
 
 from drgreen_store.celery import app
-from integration import tasks
 from integration.drgreen import RateLimited, ServerError
 from integration.models import Order, StatusChange, SyncRun
-from integration.schedule import BEAT_SCHEDULE, jittered_schedule, shortest_interval_s
 from integration.services.polling.reconcile import mirror_reconcile
+from integration.tasks import base, polling
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 OUR_TASKS = {
     "integration.orders_sweep",
     "integration.orders_heartbeat",
@@ -35,18 +34,6 @@ OUR_TASKS = {
 }
 
 
-def test_settings_carry_the_one_beat_schedule():
-    assert django_settings.CELERY_BEAT_SCHEDULE is BEAT_SCHEDULE
-    assert app.conf.beat_schedule == BEAT_SCHEDULE
-
-
-@pytest.mark.parametrize("name", sorted(BEAT_SCHEDULE))
-def test_every_beat_entry_expires_within_its_interval(name):
-    entry = BEAT_SCHEDULE[name]
-    assert entry["task"] in app.tasks
-    assert 0 < entry["options"]["expires"] <= shortest_interval_s(entry["schedule"])
-
-
 def test_every_task_is_idempotent_with_late_acks():
     app.loader.import_default_modules()
     for name in OUR_TASKS:
@@ -55,26 +42,16 @@ def test_every_task_is_idempotent_with_late_acks():
 
 
 def test_admin_task_paths_resolve_to_our_refresh_tasks():
-    assert tasks.order_refresh.name == "integration.order_refresh"
-    assert tasks.client_refresh.name == "integration.client_refresh"
-
-
-def test_heartbeat_schedule_is_60s_plus_minus_10_percent_and_stable_per_cycle():
-    sched = BEAT_SCHEDULE["drgreen-orders-heartbeat"]["schedule"]
-    assert isinstance(sched, jittered_schedule)
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    draws = [sched.interval_after(start + timedelta(seconds=61 * i)).total_seconds() for i in range(200)]
-    assert all(54 <= d <= 66 for d in draws)
-    assert max(draws) - min(draws) > 8  # actually jittered
-    assert sched.interval_after(start) == sched.interval_after(start)  # stable between checks
+    assert polling.order_refresh.name == "integration.order_refresh"
+    assert polling.client_refresh.name == "integration.client_refresh"
 
 
 def test_retry_countdown_is_jittered_backoff_but_never_before_retry_after():
-    plain = [tasks.retry_countdown(ServerError("x"), 3) for _ in range(50)]
+    plain = [base.retry_countdown(ServerError("x"), 3) for _ in range(50)]
     assert all(0 <= c <= 2 * 2**3 for c in plain) and len(set(plain)) > 1
-    limited = [tasks.retry_countdown(RateLimited("slow down", retry_after=45), 0) for _ in range(20)]
+    limited = [base.retry_countdown(RateLimited("slow down", retry_after=45), 0) for _ in range(20)]
     assert all(c >= 45 for c in limited)
-    assert tasks.retry_countdown(RateLimited("x", retry_after=None), 10) <= tasks.RETRY_BACKOFF_MAX
+    assert base.retry_countdown(RateLimited("x", retry_after=None), 10) <= base.RETRY_BACKOFF_MAX
 
 
 @pytest.mark.django_db(transaction=True)
@@ -93,7 +70,7 @@ def test_a_refresh_task_retries_a_429_and_succeeds(drgreen_holder, settings):
     )
     drgreen_holder.sandbox.reset_stats()
 
-    result = tasks.order_refresh.apply(kwargs={"order_id": target.pk})  # eager: retries run inline
+    result = polling.order_refresh.apply(kwargs={"order_id": target.pk})  # eager: retries run inline
 
     assert result.successful(), result.traceback
     assert result.result["stats"]["found"] is True
@@ -164,11 +141,11 @@ def test_two_workers_and_overlapping_ticks_detect_each_transition_once(drgreen_h
         # Overlapping beat ticks (as after a beat restart or a slow worker), a heartbeat and
         # refreshes of the very orders that changed, all queued at once to two workers.
         for _ in range(4):
-            tasks.orders_sweep.apply_async(queue=queue)
-            tasks.orders_heartbeat_tick.apply_async(queue=queue)
+            polling.orders_sweep.apply_async(queue=queue)
+            polling.orders_heartbeat_tick.apply_async(queue=queue)
         for o in targets:
-            tasks.order_refresh.apply_async(kwargs={"order_id": o.pk}, queue=queue)
-            tasks.order_refresh.apply_async(kwargs={"order_id": str(o.drgreen_id)}, queue=queue)
+            polling.order_refresh.apply_async(kwargs={"order_id": o.pk}, queue=queue)
+            polling.order_refresh.apply_async(kwargs={"order_id": str(o.drgreen_id)}, queue=queue)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             refreshes = SyncRun.objects.filter(kind="refresh.order").exclude(state="running").count()

@@ -1,4 +1,4 @@
-"""Celery tasks the staff console owns (registered from ``StoreAdminConfig.ready``).
+"""Celery task the staff console owns: the snapshot of Dr Green's summaries for the dashboard.
 
 Thin on purpose: fetch by id / call the service; the service records its own outcome.
 """

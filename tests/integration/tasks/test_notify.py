@@ -11,15 +11,16 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 
 from drgreen_store.celery import app
-from integration import tasks_notify
 from integration.admin import task_refs
 from integration.models import Notification
-from integration.schedule import BEAT_SCHEDULE, shortest_interval_s
-from integration.schedule_notify import NOTIFY_BEAT_SCHEDULE
+from integration.schedule import BEAT_SCHEDULE
+from integration.schedule.base import shortest_interval_s
+from integration.schedule.notify import BEAT_SCHEDULE as NOTIFY_BEAT_SCHEDULE
 from integration.services.notify import notifications_create_for_change
+from integration.tasks import notify as tasks_notify
 
-from .services.notify import backends
-from .services.notify.factories import make_change, make_order
+from ..services.notify import backends
+from ..services.notify.factories import make_change, make_order
 
 
 @pytest.fixture

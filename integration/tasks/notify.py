@@ -1,9 +1,5 @@
 """Celery tasks of customer notifications: thin, taking ids, calling ``services.notify``.
 
-Registered in every process that loads Django (web, worker, beat): ``IntegrationConfig.
-ready()`` imports ``integration.receivers``, which imports this module to queue sends.
-The beat entry is in ``integration/schedule_notify.py`` (no Django imports allowed there).
-
 None of these tasks retries: a retry of a send is exactly the duplicate email this module
 exists to prevent. The services decide, from the row's state, whether anything is sent.
 """

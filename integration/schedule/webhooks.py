@@ -1,7 +1,6 @@
-"""Beat entry of outbound webhooks (merged into ``integration.schedule``).
+"""Beat entry of outbound webhooks.
 
-No Django imports here (settings.py loads the schedule while Django is starting). The
-sweep backs up the task queued on commit and sends the retries scheduled too far ahead
+The sweep backs up the task queued on commit and sends the retries scheduled too far ahead
 for a countdown; ``expires`` equals the interval so a backed-up worker drops stale ticks.
 """
 
@@ -9,7 +8,7 @@ from __future__ import annotations
 
 WEBHOOKS_SWEEP_INTERVAL_S = 10.0
 
-WEBHOOKS_BEAT_SCHEDULE = {
+BEAT_SCHEDULE = {
     "webhooks-send-due": {
         "task": "integration.webhooks_send_due",
         "schedule": WEBHOOKS_SWEEP_INTERVAL_S,

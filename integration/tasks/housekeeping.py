@@ -1,0 +1,21 @@
+"""Daily housekeeping tasks: prune the sync logs and the data kept past its retention."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from integration.services.ledger import logs_prune
+from integration.tasks.base import IdempotentTask
+
+
+@shared_task(bind=True, base=IdempotentTask, name="integration.logs_prune")
+def logs_prune_run(self) -> dict:
+    return logs_prune()
+
+
+@shared_task(bind=True, base=IdempotentTask, name="integration.privacy_prune")
+def privacy_prune_run(self) -> dict:
+    """Registrations past their retention period, then the staff access log."""
+    from integration.services.privacy.retention import privacy_prune
+
+    return privacy_prune()
