@@ -9,7 +9,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from integration.models import Client, Order
-from integration.services.mirror import refresh
+from integration.services.polling import refresh
 from integration.services.polling.heartbeat import orders_heartbeat
 from integration.services.polling.kyc import clients_kyc_sweep
 from integration.services.polling.reconcile import mirror_reconcile
