@@ -69,7 +69,7 @@ def _overhead(bare_api, clients, strain_ids, samples: int) -> dict:
             if run == "bare":
                 _bare_checkout(bare_api, str(client.drgreen_id), str(client.cart_id), lines)
             else:
-                placement = order_place(
+                placement, _ = order_place(
                     client=client, idempotency_key=f"bench-{i}", lines=[(s, str(q)) for s, q in lines],
                     execute="inline",
                 )  # fmt: skip
@@ -141,7 +141,7 @@ def _throughput(bare_api, clients, strain_ids, *, checkouts: int, threads: int) 
     def ours(batch, offset):
         try:
             for n, (client, lines) in enumerate(batch):
-                p = order_place(client=client, idempotency_key=f"tp-{offset}-{n}",
+                p, _ = order_place(client=client, idempotency_key=f"tp-{offset}-{n}",
                                 lines=[(s, str(q)) for s, q in lines], execute="inline")  # fmt: skip
                 with lock:
                     placed.append(p.state)

@@ -67,7 +67,7 @@ def test_won_and_lost_match_the_remote_pipeline(pipeline):
 def test_a_checkout_moves_the_lead_and_delivery_wins_it(seeded):
     cid = seeded.verified_client_ids()[0]
     client = seeded.mirror_client(cid)
-    placement = order_place(
+    placement, _ = order_place(
         client=client, idempotency_key="won", lines=[(seeded.strain_ids[0], 1)], execute="inline"
     )
     sale = Sale.objects.get(order_drgreen_id=placement.order_drgreen_id)

@@ -57,6 +57,8 @@ class ChaosResult:
     # Every placement that did not end placed, with its attempts: what to read when a run
     # goes wrong under load, where it cannot simply be run again the same way.
     stragglers: list = field(default_factory=list)
+    # How many placements made 1, 2, ... ``place`` attempts (the execution cap is in sight?).
+    place_attempts: Counter = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +78,7 @@ class ChaosResult:
             "seconds": round(self.seconds, 2),
             "sweeps": self.sweeps,
             "stragglers": self.stragglers,
+            "place_attempts": dict(sorted(self.place_attempts.items())),
         }
 
 
@@ -113,7 +116,7 @@ def chaos_run(
             except threading.BrokenBarrierError:
                 pass  # the partner could not start in time (too few threads): submit anyway
         try:
-            placement = order_place(client=client, idempotency_key=key, lines=lines, execute="inline")
+            placement, _ = order_place(client=client, idempotency_key=key, lines=lines, execute="inline")
             with lock:
                 answers.setdefault(key, []).append(placement.pk)
         except ServiceError as exc:
@@ -150,6 +153,7 @@ def chaos_run(
     placed = [p for p in placements if p.state == PlacementState.PLACED]
     result.accepted = len(placed)
     for p in placements:
+        result.place_attempts[p.attempts.filter(kind="place").count()] += 1
         if p.state != PlacementState.PLACED:
             attempts = p.attempts.order_by("number").values_list("kind", "outcome", "error")
             result.stragglers.append(

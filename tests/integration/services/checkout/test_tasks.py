@@ -50,7 +50,7 @@ def test_beat_runs_both_sweeps_with_expiry_no_longer_than_the_interval():
 def test_task_mode_places_after_commit(seeded, eager_tasks):
     cid = seeded.verified_client_ids()[0]
     client = seeded.mirror_client(cid)
-    placement = order_place(
+    placement, _ = order_place(
         client=client, idempotency_key="t", lines=[(seeded.strain_ids[0], 2)], execute="task"
     )
     placement.refresh_from_db()
@@ -65,7 +65,7 @@ def test_the_sweep_task_settles_what_the_request_left_behind(seeded, eager_tasks
     cid = seeded.verified_client_ids()[0]
     client = seeded.mirror_client(cid)
     seeded.sandbox.add_fault(method="POST", path=ORDERS_PATH, kind="status", status=503, count=1)
-    placement = order_place(
+    placement, _ = order_place(
         client=client, idempotency_key="s", lines=[(seeded.strain_ids[0], 1)], execute="inline"
     )
     assert placement.state == PlacementState.UNKNOWN
