@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from integration.models import Order, OrderPlacement, PlacementState, Strain
 from integration.services.checkout import order_place, placements_sweep
+from integration.services.checkout.driver import RUN_EXECUTIONS
 from integration.services.checkout.locks import claim_for_place
 from integration.services.checkout.validation import strains_refresh
 from integration.services.drgreen_api import drgreen_client
@@ -307,3 +308,23 @@ def test_a_cart_still_holding_our_lines_proves_an_order_with_our_total_is_not_ou
     assert _kinds(placement) == [("place", "unknown"), ("recover", "retry_safe"), ("place", "placed")]
     evidence = placement.attempts.get(kind="recover").evidence
     assert evidence["candidates"] == [] and evidence["not_ours"] == [outside]
+
+
+def test_a_burst_of_gateway_errors_does_not_use_up_the_budget_while_the_customer_waits(
+    seeded, client_id, client, settings
+):
+    # The chaos flake: with no back-off, one request ran the calls again and again through a
+    # burst of gateway errors until ``max_executions`` rejected a placement nothing was wrong
+    # with. One driver call runs them at most RUN_EXECUTIONS times; the rest is the sweep's.
+    _checkout_settings(settings, max_executions=4)
+    seeded.sandbox.add_fault(method="POST", path=CARTS_PATH, kind="status", status=503, count=8)
+    placement, _ = order_place(
+        client=client, idempotency_key="burst", lines=_lines(seeded, 1), execute="inline"
+    )
+    assert placement.state == PlacementState.RETRY_SAFE
+    assert _kinds(placement) == [("place", "retry_safe")] * RUN_EXECUTIONS
+    seeded.sandbox.clear_faults()
+    placements_sweep(now=timezone.now() + timedelta(days=1))
+    placement.refresh_from_db()
+    assert placement.state == PlacementState.PLACED
+    assert _remote(seeded, client_id) == [{seeded.strain_ids[0]: 1}]
