@@ -41,4 +41,3 @@ def test_two_hundred_checkouts_through_faults_yield_one_order_each(concurrent_db
     assert set(result.refused) <= {"drgreen_unavailable"}, summary
     assert result.accepted + sum(result.refused.values()) == result.checkouts, summary
     assert result.states.keys() == {"placed"}, summary
-    print("CHAOS", summary)
