@@ -119,7 +119,9 @@ def test_the_post_checkout_lookup_finds_the_sale_by_name_and_keeps_only_this_cli
     searches by name, walks the pages newest first and keeps the client's own sales."""
     namesakes = [_namesake(seeded, f"Namesake{i}") for i in range(3)]
     placed = [
-        order_place(client=c, idempotency_key=f"n-{i}", lines=[(seeded.strain_ids[0], 1)], execute="inline")
+        order_place(client=c, idempotency_key=f"n-{i}", lines=[(seeded.strain_ids[0], 1)], execute="inline")[
+            0
+        ]
         for i, c in enumerate(namesakes)
     ]
     for client, placement in zip(namesakes, placed, strict=True):
