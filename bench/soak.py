@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> dict:
             for _ in range(20):
                 try:
                     key = f"soak-{i}"
-                    return order_place(client=client, idempotency_key=key, lines=lines, execute="inline")
+                    return order_place(client=client, idempotency_key=key, lines=lines, execute="inline")[0]
                 except ServiceError as exc:
                     if not exc.retryable:
                         raise

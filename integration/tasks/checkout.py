@@ -1,12 +1,13 @@
 """Celery tasks of checkout: thin wrappers around ``services.checkout``.
 
 None of these tasks auto-retries: a retried ``POST /dapp/orders`` is exactly the
-duplicate order this app exists to prevent. The one explicit retry is for a placement that
-waits its turn behind another placement of the same client, and that retry only re-tries
-the *claim*; the services decide whether any Dr Green write happens.
+duplicate order this app exists to prevent. A placement waiting behind another of its
+client is queued again by the driver when that one settles (``wake_next``).
 """
 
 from __future__ import annotations
+
+import logging
 
 from celery import shared_task
 from django.utils import timezone
@@ -14,13 +15,14 @@ from django.utils import timezone
 from integration.models import PlacementState
 from integration.services import checkout as checkout_services
 
+logger = logging.getLogger("integration.checkout")
+
 
 @shared_task(
     name="integration.placement_execute",
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    max_retries=60,
     ignore_result=True,
 )
 def placement_execute(self, placement_id: int) -> str:
@@ -31,10 +33,12 @@ def placement_execute(self, placement_id: int) -> str:
     it, recovery reads Dr Green before anything else).
     """
     try:
-        placement = checkout_services.placement_execute(placement_id=placement_id)
+        placement = checkout_services.placement_execute(placement_id=placement_id, wake_next=True)
     except checkout_services.PlacementBusy:
-        # Another placement of this client holds its Dr Green cart: wait for our turn.
-        raise self.retry(countdown=2) from None
+        # Another placement of this client holds its Dr Green cart: when it settles, its
+        # driver queues this one (and the sweep is the safety net).
+        logger.info("checkout: placement %s waits for its client's placement in flight", placement_id)
+        return "waiting"
     if placement.state == PlacementState.RETRY_SAFE and placement.next_recovery_at is not None:
         # Evidence says no order exists (see the service): run it again after its back-off
         # rather than waiting for the next sweep. Not a retry of a POST that may have landed.
@@ -45,11 +49,11 @@ def placement_execute(self, placement_id: int) -> str:
 
 @shared_task(name="integration.placement_recover", ignore_result=True)
 def placement_recover(placement_id: int) -> str:
-    return checkout_services.placement_recover(placement_id=placement_id).state
+    return checkout_services.placement_recover(placement_id=placement_id, wake_next=True).state
 
 
 @shared_task(name="integration.placements_recover_unknown", ignore_result=True)
 def placements_recover_unknown() -> dict[str, int]:
     """Beat: settle ``unknown`` placements, take over dead workers' ones, re-run the
     ``retry_safe`` and lost ``new`` ones."""
-    return checkout_services.placements_sweep()
+    return checkout_services.placements_sweep(wake_next=True)

@@ -184,8 +184,7 @@ class CheckoutApi(APIView):
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         client = _client_for(request)
-        existed = OrderPlacement.objects.filter(client=client, idempotency_key=key).exists()
-        placement = order_place(
+        placement, created = order_place(
             client=client,
             idempotency_key=key,
             lines=[
@@ -197,8 +196,7 @@ class CheckoutApi(APIView):
         data = PlacementOutputSerializer(
             placement, context=placement_output_context(request, placement)
         ).data
-        # A concurrent twin of a first request may also get 201; the correlation id is the same.
-        return Response(data, status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+        return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class PlacementDetailApi(APIView):

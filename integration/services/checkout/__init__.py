@@ -1,14 +1,14 @@
 """Checkout: exactly-once order placement with Dr Green (DESIGN.md flow 1).
 
-Public services: :func:`order_place`, :func:`placement_execute`, :func:`placement_recover`,
-:func:`placements_sweep`; selector :func:`placement_get`. See ``placement.py`` for the
-sequence and ``recovery.py`` for how an ambiguous outcome is settled.
+``driver.py`` owns a placement's state loop, ``decision.py`` decides recovery from Dr
+Green's records (pure), ``locks.py`` holds the short transactions, ``calls.py`` the Dr Green
+calls, ``beat.py`` the sweep that finishes what requests and tasks could not.
 """
 
-from .placement import PlacementBusy, order_place, placement_enqueue, placement_execute
-from .recovery import placement_recover, recovery_decide
+from .beat import placements_due, placements_sweep
+from .decision import recovery_decide
+from .driver import PlacementBusy, order_place, placement_enqueue, placement_execute, placement_recover
 from .selectors import placement_get
-from .sweep import placements_due, placements_sweep
 from .validation import lines_hash, lines_normalize, order_validate
 
 __all__ = [

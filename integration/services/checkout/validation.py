@@ -11,17 +11,18 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from integration.conf import drgreen_settings
 from integration.drgreen import DrGreenError, NotFound
-from integration.models import Client, Strain, StrainAvailability
+from integration.models import Client, ShippingAddress, Strain, StrainAvailability
 from integration.services.drgreen_api import drgreen_client
 from integration.services.errors import ServiceError, UpstreamError
 from integration.services.mirror import (
@@ -29,8 +30,6 @@ from integration.services.mirror import (
     strain_upsert_from_detail,
     strains_upsert_from_list,
 )
-
-from .statements import client_for_checks, strain_rows
 
 logger = logging.getLogger("integration.checkout")
 
@@ -219,8 +218,32 @@ def _strain_problem(
     return None
 
 
+def client_for_checks(pk: int) -> Client:
+    """The client row the checks read (without ``raw`` and ``business_address``, its widest
+    parts), with the country of its first shipping row as ``first_shipping_country``."""
+    first = ShippingAddress.objects.filter(client_id=OuterRef("pk")).order_by("position", "pk")
+    return (
+        Client.objects.defer("raw", "business_address")
+        .annotate(first_shipping_country=Subquery(first.values("country_code")[:1]))
+        .get(pk=pk)
+    )
+
+
 def _strain_rows(lines: list[Line], country: str) -> tuple[dict, dict]:
-    return strain_rows([ln.strain_id for ln in lines], country)
+    """``({drgreen id: Strain}, {strain pk: StrainAvailability in country})`` for the lines."""
+    strains = {
+        s.drgreen_id: s
+        for s in Strain.objects.filter(drgreen_id__in=[ln.strain_id for ln in lines]).only(
+            "id", "drgreen_id", "name", "retail_price", "is_active", "is_available"
+        )
+    }
+    availability = {
+        a.strain_id: a
+        for a in StrainAvailability.objects.filter(
+            strain_id__in=[s.pk for s in strains.values()], country_code=country
+        )
+    }
+    return strains, availability
 
 
 def _lines_problem(lines: list[Line], strains: dict, availability: dict, country: str) -> ServiceError | None:
@@ -278,24 +301,15 @@ def strains_refresh(*, country_code: str, strain_ids: Iterable[uuid.UUID] = ()) 
     return listed
 
 
-def order_validate(
-    *,
-    client: Client,
-    lines: list[Line],
-    read: bool = False,
-    strains_in: Callable[[str], tuple[dict, dict]] | None = None,
-) -> Checked:
+def order_validate(*, client: Client, lines: list[Line]) -> Checked:
     """Check the client and the lines, refreshing stale or refusing mirror data first.
-    ``read``: ``client`` was just read by ``client_for_checks`` (else it is read here);
-    ``strains_in``: the lines' strain rows, already read, by country (else read here).
 
     Raises :class:`ServiceError` with the issue's stable codes. Must run with no
     transaction open: it may call Dr Green.
     """
     conf = drgreen_settings.checkout
     now = timezone.now()
-    if not read:
-        client = client_for_checks(client.pk)
+    client = client_for_checks(client.pk)
     client_refreshed = False
     if not _is_fresh(client.last_synced_at, now=now, ttl=conf.mirror_ttl_s) or client.is_stub:
         client = client_refresh(client=client)
@@ -309,7 +323,7 @@ def order_validate(
 
     country = shipping_country(client)
     strain_ids = [ln.strain_id for ln in lines]
-    strains, availability = strains_in(country) if strains_in else _strain_rows(lines, country)
+    strains, availability = _strain_rows(lines, country)
     rows = [availability.get(strains[sid].pk) if sid in strains else None for sid in strain_ids]
     refreshed = False
     if any(row is None or not _is_fresh(row.last_synced_at, now=now, ttl=conf.mirror_ttl_s) for row in rows):

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from integration.db import statements as sql
 from integration.models import Client, OrderPlacement
-from integration.services.checkout.statements import client_for_checks
+from integration.services.checkout.validation import client_for_checks
 
 pytestmark = pytest.mark.django_db
 

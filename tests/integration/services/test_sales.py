@@ -67,7 +67,7 @@ def test_won_and_lost_match_the_remote_pipeline(pipeline):
 def test_a_checkout_moves_the_lead_and_delivery_wins_it(seeded):
     cid = seeded.verified_client_ids()[0]
     client = seeded.mirror_client(cid)
-    placement = order_place(
+    placement, _ = order_place(
         client=client, idempotency_key="won", lines=[(seeded.strain_ids[0], 1)], execute="inline"
     )
     sale = Sale.objects.get(order_drgreen_id=placement.order_drgreen_id)
@@ -119,7 +119,9 @@ def test_the_post_checkout_lookup_finds_the_sale_by_name_and_keeps_only_this_cli
     searches by name, walks the pages newest first and keeps the client's own sales."""
     namesakes = [_namesake(seeded, f"Namesake{i}") for i in range(3)]
     placed = [
-        order_place(client=c, idempotency_key=f"n-{i}", lines=[(seeded.strain_ids[0], 1)], execute="inline")
+        order_place(client=c, idempotency_key=f"n-{i}", lines=[(seeded.strain_ids[0], 1)], execute="inline")[
+            0
+        ]
         for i, c in enumerate(namesakes)
     ]
     for client, placement in zip(namesakes, placed, strict=True):

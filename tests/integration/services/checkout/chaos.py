@@ -57,6 +57,11 @@ class ChaosResult:
     # Every placement that did not end placed, with its attempts: what to read when a run
     # goes wrong under load, where it cannot simply be run again the same way.
     stragglers: list = field(default_factory=list)
+    # How many placements made 1, 2, ... ``place`` attempts (the execution cap is in sight?).
+    place_attempts: Counter = field(default_factory=Counter)
+    # Seconds from the committed placement to its final state (p50, p90).
+    final_p50_s: float = 0.0
+    final_p90_s: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +81,9 @@ class ChaosResult:
             "seconds": round(self.seconds, 2),
             "sweeps": self.sweeps,
             "stragglers": self.stragglers,
+            "place_attempts": dict(sorted(self.place_attempts.items())),
+            "final_p50_s": self.final_p50_s,
+            "final_p90_s": self.final_p90_s,
         }
 
 
@@ -113,7 +121,7 @@ def chaos_run(
             except threading.BrokenBarrierError:
                 pass  # the partner could not start in time (too few threads): submit anyway
         try:
-            placement = order_place(client=client, idempotency_key=key, lines=lines, execute="inline")
+            placement, _ = order_place(client=client, idempotency_key=key, lines=lines, execute="inline")
             with lock:
                 answers.setdefault(key, []).append(placement.pk)
         except ServiceError as exc:
@@ -148,8 +156,17 @@ def chaos_run(
     result.left_unknown = result.states[PlacementState.UNKNOWN]
     result.left_in_flight = sum(result.states[s] for s in IN_FLIGHT)
     placed = [p for p in placements if p.state == PlacementState.PLACED]
+    waits = sorted(
+        ((p.placed_at or p.updated_at) - p.created_at).total_seconds()
+        for p in placements
+        if p.state not in IN_FLIGHT
+    )
+    if waits:
+        result.final_p50_s = round(waits[len(waits) // 2], 2)
+        result.final_p90_s = round(waits[min(len(waits) - 1, int(0.9 * len(waits)))], 2)
     result.accepted = len(placed)
     for p in placements:
+        result.place_attempts[p.attempts.filter(kind="place").count()] += 1
         if p.state != PlacementState.PLACED:
             attempts = p.attempts.order_by("number").values_list("kind", "outcome", "error")
             result.stragglers.append(

@@ -9,7 +9,7 @@ import pytest
 from integration.models import ApiCall, Order, OrderPlacement, PlacementState
 from integration.services.checkout import order_place
 from integration.services.checkout.calls import PLACED, placement_calls
-from integration.services.checkout.claims import claim_for_place, placement_record
+from integration.services.checkout.locks import claim_for_place, placement_record
 from integration.services.drgreen_api import ledger_deferred
 from integration.services.mirror import order_upsert_from_create
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _claimed(seeded, key: str, *, client_index: int = 0):
     client = seeded.mirror_client(seeded.verified_client_ids()[client_index])
     lines = [{"strain_id": seeded.strain_ids[0], "quantity": "2"}]
-    placement = order_place(client=client, idempotency_key=key, lines=lines, execute="defer")
+    placement, _ = order_place(client=client, idempotency_key=key, lines=lines, execute="defer")
     claim = claim_for_place(placement.pk)
     assert claim.action == "place"
     return claim
@@ -95,7 +95,7 @@ def test_an_order_claimed_by_another_placement_goes_to_staff(seeded):
     claim = _claimed(seeded, "mine")
     with ledger_deferred():
         outcome = placement_calls(placement=claim.placement, client=claim.placement.client, mode="cart")
-        other = order_place(
+        other, _ = order_place(
             client=claim.placement.client,
             idempotency_key="theirs",
             lines=[{"strain_id": seeded.strain_ids[1], "quantity": "1"}],

@@ -27,7 +27,7 @@ def test_inline_placement_creates_one_order_with_exactly_our_lines(seeded):
     cid = seeded.verified_client_ids()[0]
     client = seeded.mirror_client(cid)
 
-    placement = order_place(
+    placement, _ = order_place(
         client=client, idempotency_key="k-1", lines=_lines(seeded, 2, "1.5"), execute="inline"
     )
 
@@ -53,9 +53,9 @@ def test_inline_placement_creates_one_order_with_exactly_our_lines(seeded):
 
 def test_same_key_same_body_returns_the_same_placement_and_never_posts_again(seeded):
     client = seeded.mirror_client(seeded.verified_client_ids()[0])
-    first = order_place(client=client, idempotency_key="dup", lines=_lines(seeded, 1), execute="inline")
+    first, _ = order_place(client=client, idempotency_key="dup", lines=_lines(seeded, 1), execute="inline")
     posts = seeded.sandbox.stats()["requests"]
-    again = order_place(
+    again, _ = order_place(
         client=client,
         idempotency_key="dup",
         # Same body in another spelling: strainId key, quantity as a string, split in two.
@@ -78,8 +78,8 @@ def test_same_key_other_body_is_a_conflict(seeded):
 
 def test_the_key_is_per_client(seeded):
     a, b = (seeded.mirror_client(cid) for cid in seeded.verified_client_ids()[:2])
-    pa = order_place(client=a, idempotency_key="same", lines=_lines(seeded, 1), execute="inline")
-    pb = order_place(client=b, idempotency_key="same", lines=_lines(seeded, 3), execute="inline")
+    pa, _ = order_place(client=a, idempotency_key="same", lines=_lines(seeded, 1), execute="inline")
+    pb, _ = order_place(client=b, idempotency_key="same", lines=_lines(seeded, 3), execute="inline")
     assert pa.pk != pb.pk and pa.state == pb.state == PlacementState.PLACED
 
 
@@ -95,7 +95,7 @@ def test_concurrent_submits_of_one_key_make_one_placement_and_one_order(concurre
             results.append(
                 order_place(
                     client=client, idempotency_key="click", lines=_lines(seeded, 3), execute="inline"
-                ).pk
+                )[0].pk
             )
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
@@ -150,7 +150,9 @@ def test_docs_body_mode_posts_the_lines_and_leaves_the_cart_alone(seeded, settin
     settings.DRGREEN = {**settings.DRGREEN, "ORDER_BODY_MODE": "docs"}
     cid = seeded.verified_client_ids()[0]
     client = seeded.mirror_client(cid)
-    placement = order_place(client=client, idempotency_key="docs", lines=_lines(seeded, 4), execute="inline")
+    placement, _ = order_place(
+        client=client, idempotency_key="docs", lines=_lines(seeded, 4), execute="inline"
+    )
     assert placement.state == PlacementState.PLACED
     (remote,) = seeded.remote_orders(cid)
     assert _remote_lines(remote) == {seeded.strain_ids[0]: Decimal(4)}
@@ -163,7 +165,7 @@ def test_docs_body_mode_posts_the_lines_and_leaves_the_cart_alone(seeded, settin
 
 def test_placement_get_is_scoped_to_the_client(seeded):
     a, b = (seeded.mirror_client(cid) for cid in seeded.verified_client_ids()[:2])
-    placement = order_place(client=a, idempotency_key="g", lines=_lines(seeded, 1), execute="inline")
+    placement, _ = order_place(client=a, idempotency_key="g", lines=_lines(seeded, 1), execute="inline")
     assert placement_get(correlation_id=placement.correlation_id, client=a).pk == placement.pk
     for who, cid in ((b, placement.correlation_id), (a, "not-a-uuid")):
         with pytest.raises(ServiceError) as err:

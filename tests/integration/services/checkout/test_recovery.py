@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from integration.models import Order, OrderPlacement, PlacementState, Strain
 from integration.services.checkout import order_place, placements_sweep
-from integration.services.checkout.claims import claim_for_place
+from integration.services.checkout.driver import RUN_EXECUTIONS
+from integration.services.checkout.locks import claim_for_place
 from integration.services.checkout.validation import strains_refresh
 from integration.services.drgreen_api import drgreen_client
 
@@ -52,7 +53,7 @@ def client(seeded, client_id):
 
 def test_connection_dropped_after_the_order_committed_adopts_that_order(seeded, client_id, client):
     seeded.sandbox.add_fault(method="POST", path=ORDERS_PATH, kind="drop_after_commit", count=1)
-    placement = order_place(
+    placement, _ = order_place(
         client=client, idempotency_key="drop", lines=_lines(seeded, 2, 1), execute="inline"
     )
     assert placement.state == PlacementState.PLACED
@@ -66,7 +67,9 @@ def test_connection_dropped_after_the_order_committed_adopts_that_order(seeded, 
 
 def test_a_5xx_that_never_reached_the_handler_is_placed_again_once(seeded, client_id, client):
     seeded.sandbox.add_fault(method="POST", path=ORDERS_PATH, kind="status", status=502, count=1)
-    placement = order_place(client=client, idempotency_key="502", lines=_lines(seeded, 3), execute="inline")
+    placement, _ = order_place(
+        client=client, idempotency_key="502", lines=_lines(seeded, 3), execute="inline"
+    )
     assert placement.state == PlacementState.PLACED
     assert _remote(seeded, client_id) == [{seeded.strain_ids[0]: 3}]
     assert _kinds(placement) == [("place", "unknown"), ("recover", "retry_safe"), ("place", "placed")]
@@ -77,7 +80,9 @@ def test_a_5xx_that_never_reached_the_handler_is_placed_again_once(seeded, clien
 def test_no_second_post_before_the_first_one_had_time_to_finish(seeded, client_id, client, settings):
     _checkout_settings(settings, settle_s=3600)
     seeded.sandbox.add_fault(method="POST", path=ORDERS_PATH, kind="status", status=504, count=1)
-    placement = order_place(client=client, idempotency_key="504", lines=_lines(seeded, 1), execute="inline")
+    placement, _ = order_place(
+        client=client, idempotency_key="504", lines=_lines(seeded, 1), execute="inline"
+    )
     assert placement.state == PlacementState.UNKNOWN
     assert placement.next_recovery_at > timezone.now() + timedelta(minutes=50)
     # A sweep before the settle time does nothing at all.
@@ -92,7 +97,7 @@ def test_no_second_post_before_the_first_one_had_time_to_finish(seeded, client_i
 
 def test_an_ambiguous_cart_add_that_landed_is_not_added_twice(seeded, client_id, client):
     seeded.sandbox.add_fault(method="POST", path=CARTS_PATH, kind="drop_after_commit", count=1)
-    placement = order_place(
+    placement, _ = order_place(
         client=client, idempotency_key="cart", lines=_lines(seeded, "2.5"), execute="inline"
     )
     assert placement.state == PlacementState.PLACED
@@ -102,7 +107,7 @@ def test_an_ambiguous_cart_add_that_landed_is_not_added_twice(seeded, client_id,
 
 def test_an_ambiguous_cart_add_that_did_not_land_is_redone_from_an_empty_cart(seeded, client_id, client):
     seeded.sandbox.add_fault(method="POST", path=CARTS_PATH, kind="status", status=503, count=1)
-    placement = order_place(
+    placement, _ = order_place(
         client=client, idempotency_key="c503", lines=_lines(seeded, 1, 1), execute="inline"
     )
     # Nothing was ordered, so the request itself starts over (within its time budget).
@@ -116,7 +121,9 @@ def test_a_retry_safe_placement_beyond_the_time_budget_is_left_to_the_sweep(
 ):
     _checkout_settings(settings, inline_wait_s=0)
     seeded.sandbox.add_fault(method="POST", path=CARTS_PATH, kind="status", status=503, count=1)
-    placement = order_place(client=client, idempotency_key="later", lines=_lines(seeded, 1), execute="inline")
+    placement, _ = order_place(
+        client=client, idempotency_key="later", lines=_lines(seeded, 1), execute="inline"
+    )
     assert placement.state == PlacementState.RETRY_SAFE
     assert seeded.remote_orders(client_id) == []
     assert placements_sweep() == {PlacementState.PLACED: 1}
@@ -127,7 +134,9 @@ def test_a_429_on_the_order_is_retried_after_retry_after(seeded, client_id, clie
     seeded.sandbox.add_fault(
         method="POST", path=ORDERS_PATH, kind="status", status=429, retry_after=30, count=1
     )
-    placement = order_place(client=client, idempotency_key="429", lines=_lines(seeded, 1), execute="inline")
+    placement, _ = order_place(
+        client=client, idempotency_key="429", lines=_lines(seeded, 1), execute="inline"
+    )
     assert placement.state == PlacementState.RETRY_SAFE
     assert placement.next_recovery_at >= timezone.now() + timedelta(seconds=25)
     assert placements_sweep() == {}  # not due yet
@@ -139,7 +148,7 @@ def test_dr_green_refusing_the_cart_rejects_with_a_stable_code(seeded, client_id
     order_place(client=client, idempotency_key="warm", lines=_lines(seeded, 1), execute="inline")
     # The mirror is fresh (so not re-read); the stock ran out at Dr Green meanwhile.
     seeded.sandbox.set_stock(seeded.strain_ids[1], countryCode="GBR", stockQuantity=1)
-    placement = order_place(
+    placement, _ = order_place(
         client=client, idempotency_key="late", lines=_lines(seeded, 0, 5)[1:], execute="inline"
     )
     assert placement.state == PlacementState.REJECTED
@@ -150,7 +159,9 @@ def test_dr_green_refusing_the_cart_rejects_with_a_stable_code(seeded, client_id
 def test_a_cart_holding_other_lines_goes_to_staff_with_the_evidence(seeded, client_id, client, settings):
     _checkout_settings(settings, settle_s=3600)
     seeded.sandbox.add_fault(method="POST", path=ORDERS_PATH, kind="status", status=502, count=1)
-    placement = order_place(client=client, idempotency_key="mix", lines=_lines(seeded, 1), execute="inline")
+    placement, _ = order_place(
+        client=client, idempotency_key="mix", lines=_lines(seeded, 1), execute="inline"
+    )
     assert placement.state == PlacementState.UNKNOWN
     drgreen_client().add_to_cart(str(client.cart_id), [(seeded.strain_ids[2], 7)])  # someone else's add
     _checkout_settings(settings, settle_s=0)
@@ -168,7 +179,9 @@ def test_an_emptied_cart_without_a_matching_order_goes_to_staff_after_a_few_look
 ):
     _checkout_settings(settings, settle_s=3600, recovery_max_rounds=3)
     seeded.sandbox.add_fault(method="POST", path=ORDERS_PATH, kind="status", status=502, count=1)
-    placement = order_place(client=client, idempotency_key="gone", lines=_lines(seeded, 1), execute="inline")
+    placement, _ = order_place(
+        client=client, idempotency_key="gone", lines=_lines(seeded, 1), execute="inline"
+    )
     assert placement.state == PlacementState.UNKNOWN  # round 1: cart full, waiting for the settle time
     drgreen_client().empty_cart(str(client.cart_id))
     OrderPlacement.objects.filter(pk=placement.pk).update(next_recovery_at=timezone.now())
@@ -181,7 +194,9 @@ def test_an_emptied_cart_without_a_matching_order_goes_to_staff_after_a_few_look
 
 
 def test_a_worker_that_died_after_posting_is_recovered_by_the_sweep(seeded, client_id, client):
-    placement = order_place(client=client, idempotency_key="dead", lines=_lines(seeded, 2), execute="defer")
+    placement, _ = order_place(
+        client=client, idempotency_key="dead", lines=_lines(seeded, 2), execute="defer"
+    )
     # What the dead worker did: it claimed the placement and made the calls, then vanished
     # before it could record anything.
     claim = claim_for_place(placement.pk)
@@ -199,7 +214,9 @@ def test_a_worker_that_died_after_posting_is_recovered_by_the_sweep(seeded, clie
 
 
 def test_a_worker_that_died_before_posting_is_placed_once(seeded, client_id, client):
-    placement = order_place(client=client, idempotency_key="dead2", lines=_lines(seeded, 2), execute="defer")
+    placement, _ = order_place(
+        client=client, idempotency_key="dead2", lines=_lines(seeded, 2), execute="defer"
+    )
     assert claim_for_place(placement.pk).action == "place"
     drgreen_client().add_to_cart(str(client.cart_id), [(seeded.strain_ids[0], 2)])
     OrderPlacement.objects.filter(pk=placement.pk).update(next_recovery_at=timezone.now())
@@ -208,9 +225,9 @@ def test_a_worker_that_died_before_posting_is_placed_once(seeded, client_id, cli
 
 
 def test_recovery_never_adopts_an_order_another_placement_owns(seeded, client_id, client):
-    first = order_place(client=client, idempotency_key="one", lines=_lines(seeded, 1), execute="inline")
+    first, _ = order_place(client=client, idempotency_key="one", lines=_lines(seeded, 1), execute="inline")
     seeded.sandbox.add_fault(method="POST", path=ORDERS_PATH, kind="drop_after_commit", count=1)
-    second = order_place(client=client, idempotency_key="two", lines=_lines(seeded, 1), execute="inline")
+    second, _ = order_place(client=client, idempotency_key="two", lines=_lines(seeded, 1), execute="inline")
     assert first.state == second.state == PlacementState.PLACED
     assert first.order_drgreen_id != second.order_drgreen_id
     assert {o["id"] for o in seeded.remote_orders(client_id)} == {
@@ -246,7 +263,7 @@ def test_two_orders_with_our_total_are_told_apart_by_their_lines(seeded, client_
     (s0, q0), (s1, q1) = _same_total_other_strain(seeded)
     outside = _outside_order(client, [(s0, q0)])
     seeded.sandbox.add_fault(method="POST", path=ORDERS_PATH, kind="drop_after_commit", count=1)
-    placement = order_place(
+    placement, _ = order_place(
         client=client,
         idempotency_key="twin",
         lines=[{"strain_id": s1, "quantity": str(q1)}],
@@ -264,7 +281,9 @@ def test_two_orders_with_our_total_are_told_apart_by_their_lines(seeded, client_
 def test_two_orders_with_our_total_and_our_lines_go_to_staff(seeded, client_id, client):
     outside = _outside_order(client, [(seeded.strain_ids[0], 2)])
     seeded.sandbox.add_fault(method="POST", path=ORDERS_PATH, kind="drop_after_commit", count=1)
-    placement = order_place(client=client, idempotency_key="twins", lines=_lines(seeded, 2), execute="inline")
+    placement, _ = order_place(
+        client=client, idempotency_key="twins", lines=_lines(seeded, 2), execute="inline"
+    )
     assert placement.state == PlacementState.NEEDS_STAFF
     assert placement.rejection_code == "ambiguous_orders"
     evidence = placement.attempts.get(kind="recover").evidence
@@ -277,7 +296,7 @@ def test_a_cart_still_holding_our_lines_proves_an_order_with_our_total_is_not_ou
     # the clock-skew window): the bench's earlier phases, or Dr Green's own UI.
     outside = _outside_order(client, [(seeded.strain_ids[0], 2)])
     seeded.sandbox.add_fault(method="POST", path=ORDERS_PATH, kind="status", status=502, count=1)
-    placement = order_place(
+    placement, _ = order_place(
         client=client, idempotency_key="not-ours", lines=_lines(seeded, 2), execute="inline"
     )
 
@@ -289,3 +308,23 @@ def test_a_cart_still_holding_our_lines_proves_an_order_with_our_total_is_not_ou
     assert _kinds(placement) == [("place", "unknown"), ("recover", "retry_safe"), ("place", "placed")]
     evidence = placement.attempts.get(kind="recover").evidence
     assert evidence["candidates"] == [] and evidence["not_ours"] == [outside]
+
+
+def test_a_burst_of_gateway_errors_does_not_use_up_the_budget_while_the_customer_waits(
+    seeded, client_id, client, settings
+):
+    # The chaos flake: with no back-off, one request ran the calls again and again through a
+    # burst of gateway errors until ``max_executions`` rejected a placement nothing was wrong
+    # with. One driver call runs them at most RUN_EXECUTIONS times; the rest is the sweep's.
+    _checkout_settings(settings, max_executions=4)
+    seeded.sandbox.add_fault(method="POST", path=CARTS_PATH, kind="status", status=503, count=8)
+    placement, _ = order_place(
+        client=client, idempotency_key="burst", lines=_lines(seeded, 1), execute="inline"
+    )
+    assert placement.state == PlacementState.RETRY_SAFE
+    assert _kinds(placement) == [("place", "retry_safe")] * RUN_EXECUTIONS
+    seeded.sandbox.clear_faults()
+    placements_sweep(now=timezone.now() + timedelta(days=1))
+    placement.refresh_from_db()
+    assert placement.state == PlacementState.PLACED
+    assert _remote(seeded, client_id) == [{seeded.strain_ids[0]: 1}]

@@ -12,6 +12,8 @@ from integration.models import OrderPlacement, PlacementState
 from integration.schedule import checkout as checkout_schedule
 from integration.schedule import onboarding as onboarding_schedule
 from integration.services.checkout import order_place
+from integration.services.checkout.driver import _drive
+from integration.services.checkout.locks import claim_for_place
 from integration.tasks import checkout as tasks_checkout
 
 from .sandbox_fixtures import ORDERS_PATH
@@ -51,7 +53,7 @@ def test_beat_runs_both_sweeps_with_expiry_no_longer_than_the_interval():
 def test_task_mode_places_after_commit(seeded, eager_tasks):
     cid = seeded.verified_client_ids()[0]
     client = seeded.mirror_client(cid)
-    placement = order_place(
+    placement, _ = order_place(
         client=client, idempotency_key="t", lines=[(seeded.strain_ids[0], 2)], execute="task"
     )
     placement.refresh_from_db()
@@ -66,7 +68,7 @@ def test_the_sweep_task_settles_what_the_request_left_behind(seeded, eager_tasks
     cid = seeded.verified_client_ids()[0]
     client = seeded.mirror_client(cid)
     seeded.sandbox.add_fault(method="POST", path=ORDERS_PATH, kind="status", status=503, count=1)
-    placement = order_place(
+    placement, _ = order_place(
         client=client, idempotency_key="s", lines=[(seeded.strain_ids[0], 1)], execute="inline"
     )
     assert placement.state == PlacementState.UNKNOWN
@@ -74,3 +76,33 @@ def test_the_sweep_task_settles_what_the_request_left_behind(seeded, eager_tasks
     OrderPlacement.objects.filter(pk=placement.pk).update(next_recovery_at=None)
     assert tasks_checkout.placements_recover_unknown.delay().get() == {PlacementState.PLACED: 1}
     assert len(seeded.remote_orders(cid)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_placement_waiting_for_its_client_is_taken_up_when_the_one_in_flight_settles(seeded, eager_tasks):
+    # No retry every 2 s until Celery gives up: the task that finds the client's cart taken
+    # ends at once, and the driver that settles the placement in flight queues the waiting one.
+    cid = seeded.verified_client_ids()[0]
+    client = seeded.mirror_client(cid)
+    first, _ = order_place(
+        client=client, idempotency_key="a", lines=[(seeded.strain_ids[0], 1)], execute="defer"
+    )
+    second, _ = order_place(
+        client=client, idempotency_key="b", lines=[(seeded.strain_ids[1], 2)], execute="defer"
+    )
+    claim = claim_for_place(first.pk)
+    assert claim.action == "place"
+
+    assert tasks_checkout.placement_execute.delay(second.pk).get() == "waiting"
+    second.refresh_from_db()
+    assert second.state == PlacementState.NEW and second.attempt_count == 0
+
+    first = _drive(first.pk, deadline=0, first=claim, wake_next=True)  # the first one's worker
+    second.refresh_from_db()
+    assert (first.state, second.state) == (PlacementState.PLACED, PlacementState.PLACED)
+    remote = sorted(
+        (line["strainId"], Decimal(str(line["quantity"])))
+        for o in seeded.remote_orders(cid)
+        for line in o["lines"]
+    )
+    assert remote == sorted([(seeded.strain_ids[0], Decimal(1)), (seeded.strain_ids[1], Decimal(2))])

@@ -51,7 +51,7 @@ def test_client_gates_are_checked_on_fresh_data(seeded, flags, code):
     seeded.sandbox.control("POST", f"clients/{cid}/set", flags)
     # Too fresh to re-read by age, but Dr Green refuses at placement: the rejection is kept
     # with the same code, and no order exists.
-    placement = order_place(
+    placement, _ = order_place(
         client=client, idempotency_key="gate", lines=[(seeded.strain_ids[0], 1)], execute="inline"
     )
     assert placement.state == PlacementState.REJECTED and placement.rejection_code == code
@@ -69,7 +69,7 @@ def test_a_mirror_that_says_no_is_re_read_before_refusing(seeded):
     assert client.admin_approval == "PENDING"
     seeded.sandbox.approve_client(pending)
     seeded.sandbox.kyc_pass(pending)
-    placement = order_place(
+    placement, _ = order_place(
         client=client, idempotency_key="now-ok", lines=[(seeded.strain_ids[0], 1)], execute="inline"
     )
     assert placement.state == PlacementState.PLACED
@@ -88,14 +88,14 @@ def test_strains_are_checked_in_the_shipping_country(seeded):
     # Stock only in another country does not count.
     seeded.sandbox.set_stock(s_off, countryCode="DEU", stockQuantity=50, isAvailable=True)
     _refused(client, [(s_off, 1)], "strain_unavailable")
-    placement = order_place(client=client, idempotency_key="fine", lines=[(s_low, 2)], execute="inline")
+    placement, _ = order_place(client=client, idempotency_key="fine", lines=[(s_low, 2)], execute="inline")
     assert placement.state == PlacementState.PLACED
 
 
 def test_the_expected_total_is_retail_price_times_quantity(seeded):
     cid = seeded.verified_client_ids()[0]
     client = seeded.mirror_client(cid)
-    placement = order_place(
+    placement, _ = order_place(
         client=client,
         idempotency_key="t",
         lines=[(seeded.strain_ids[0], "1.25"), (seeded.strain_ids[1], 3)],
@@ -135,7 +135,7 @@ def test_a_client_rejected_after_approval_stays_active_and_is_refused_at_the_app
     cid = seeded.verified_client_ids()[0]
     client = seeded.mirror_client(cid)
     seeded.sandbox.reject_client(cid, "Prescription expired")
-    placement = order_place(
+    placement, _ = order_place(
         client=client, idempotency_key="rejected", lines=[(seeded.strain_ids[0], 1)], execute="inline"
     )
     assert placement.state == PlacementState.REJECTED

@@ -114,7 +114,7 @@ def test_a_worker_killed_inside_the_order_post_is_recovered_exactly_once(seeded,
     worker = _start_worker(queue, settings, log)
     try:
         _wait_for(lambda: "ready." in log.read_text(), 60, f"the worker to start:\n{log.read_text()}")
-        placement = order_place(
+        placement, _ = order_place(
             client=client, idempotency_key="killed", lines=[(seeded.strain_ids[0], "1.5")], execute="defer"
         )
         placement_execute.apply_async(args=[placement.pk], queue=queue)

@@ -67,7 +67,7 @@ def test_every_status_change_reaches_the_receiver_once_through_an_outage_and_ran
             idempotency_key=f"wh-{i}",
             lines=[{"strain_id": seeded.strain_ids[0], "quantity": 1}],
             execute="inline",
-        )
+        )[0]
         for i, c in enumerate(clients)
     ]
     assert all(p.state == PlacementState.PLACED for p in placements)

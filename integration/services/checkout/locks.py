@@ -1,32 +1,30 @@
-"""Claims and outcomes: the short transactions around a placement's Dr Green calls.
+"""The short transactions around a placement's Dr Green calls: claims (re-lock, then say
+what to do) and outcome writes (re-lock, then record what exists), after Saleor's
+``lock_objects``/``complete_checkout``.
 
-Every path that takes both locks takes the client row first, then the placement, so two
-paths never wait on each other in opposite orders; outcome writes lock the placement alone.
-No function here calls Dr Green while a transaction is open (the sale link runs after
-commit).
+Every path that takes both locks takes the client row first, then the placement; outcome
+writes lock the placement alone. Nothing here calls Dr Green inside a transaction (the
+sale link runs after commit).
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
-from datetime import timedelta
-from functools import partial
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from integration.conf import drgreen_settings
-from integration.db import statements as sql
 from integration.models import Client, OrderPlacement, PlacementAttempt, PlacementState
 from integration.services.drgreen_api import ledger_flush
-from integration.services.mirror import order_upsert_from_create
-from integration.services.mirror.created import order_from_create, order_insert
-from integration.services.mirror.transactions import run_page
-from integration.services.webhooks.facts import checkout_placed, placement_moved
+from integration.services.webhooks.facts import placement_moved
 
 from .calls import PLACED, RETRY_SAFE, UNKNOWN, Outcome, order_id_of, sale_link
-from .statements import attempt_finished, client_key_share, placement_placed
+from .decision import Decision, backoff
+from .mirror import order_mirror
 
 logger = logging.getLogger("integration.checkout")
 
@@ -127,10 +125,6 @@ def claim_for_place(placement_id: int) -> Claim:
     return Claim("place", placement, number)
 
 
-def backoff(seconds: float, rounds: int, cap: float) -> timedelta:
-    return timedelta(seconds=min(cap, seconds * (2 ** max(0, rounds - 1))))
-
-
 def placement_record(
     *,
     placement_id: int,
@@ -142,38 +136,23 @@ def placement_record(
     """Write an attempt's outcome. Only the attempt that still owns the placement moves its
     state; a late success is never thrown away (it is the best evidence there is).
 
-    The common outcome (our success, the attempt still owning the placement, the claimed
-    instance with its client given) is written by :func:`_record_placed` in one
-    transaction. Otherwise the mirrored order is committed first, in its own transaction:
-    inserting it checks its client foreign key at commit (Django's constraints are
-    deferred), which locks the client row, and a transaction that did so after locking the
-    placement would take the two locks in the wrong order against a concurrent submit
-    (client, then placement). The ledger rows the attempt's calls left behind
-    (``ledger_deferred``) go with the outcome: on PostgreSQL each commit waits for the
-    disk, and the customer waits for these.
+    A created order is mirrored first, in its own transaction: its client foreign key is
+    checked at commit, which locks the client row, and doing that after locking the
+    placement would take the two locks in the wrong order against a concurrent claim.
     """
-    if outcome.kind == PLACED and claimed is not None:
-        placement = _record_placed(placement=claimed, number=number, outcome=outcome)
-        if placement is not None:
-            return placement
-        client_drgreen_id = claimed.client.drgreen_id
     order_pk = None
     if outcome.kind == PLACED:
+        if client_drgreen_id is None and claimed is not None:
+            client_drgreen_id = claimed.client.drgreen_id
         if client_drgreen_id is None:
             client_drgreen_id = OrderPlacement.objects.values_list("client__drgreen_id", flat=True).get(
                 pk=placement_id
             )
-        result = order_upsert_from_create(payload=outcome.order, client_drgreen_id=client_drgreen_id)
-        order_pk = result.pks.get(order_id_of(outcome.order))
-    placement, moved = run_page(
-        partial(
-            _record,
-            placement_id=placement_id,
-            number=number,
-            outcome=outcome,
-            order_pk=order_pk,
+        order_pk = order_mirror(client_drgreen_id=client_drgreen_id, payload=outcome.order)
+    with transaction.atomic():
+        placement, moved = _record(
+            placement_id=placement_id, number=number, outcome=outcome, order_pk=order_pk
         )
-    )
     if moved:
         logger.info(
             "checkout %s: attempt %s → %s (%s)",
@@ -251,62 +230,6 @@ def _attempt_values(outcome: Outcome, now) -> dict:
     }
 
 
-class _NotTheCommonCase(Exception):
-    """Rolls back a :func:`_record_placed` transaction that found the general path needed."""
-
-
-def _record_placed(*, placement: OrderPlacement, number: int, outcome: Outcome) -> OrderPlacement | None:
-    """Our attempt's success, while it still owns the placement, in ONE transaction whose
-    statements travel in one flight (``sql.batch``): the client row key-share locked first
-    (the lock order of every checkout path), the call ledger, the order inserted straight
-    from the create response, the placement moved to ``placed`` by a conditional UPDATE
-    (the owner check and the write in one), the attempt's evidence. Returns ``placement``
-    (the claimed instance) as written.
-
-    ``None``: something else is the case (the order was mirrored first, the attempt lost
-    its lease, the order is claimed by another placement); everything was rolled back and
-    the general path decides.
-    """
-    client = placement.client
-    now = timezone.now()
-    order = order_from_create(payload=outcome.order, client=client, observed_at=now)
-    if order is None:
-        return None
-
-    def write() -> None:
-        with sql.batch() as b:
-            client_key_share(b, client.pk)
-            ledger_flush(b)
-            inserted = order_insert(b, order)
-            placed = placement_placed(
-                b, placement_id=placement.pk, number=number, order_drgreen_id=order.drgreen_id, now=now
-            )
-            attempt_finished(
-                b, placement_id=placement.pk, number=number, values=_attempt_values(outcome, now)
-            )
-            # order.created + placement.placed, in this flight (no round trip of their own).
-            checkout_placed(order=order, placement=placement, at=now, batch=b)
-        if not inserted.inserted or placed.rowcount != 1:
-            raise _NotTheCommonCase
-        transaction.on_commit(partial(_after_placed, placement.pk))
-
-    try:
-        run_page(write)
-    except (_NotTheCommonCase, IntegrityError):
-        return None
-    # The instance now says what the row says (the UPDATE wrote exactly these).
-    placement.state = PlacementState.PLACED
-    placement.order_id = order.pk
-    placement.order_drgreen_id = order.drgreen_id
-    placement.placed_at = now
-    placement.next_recovery_at = None
-    placement.rejection_code = ""
-    placement.rejection_message = ""
-    placement.updated_at = now
-    logger.info("checkout %s: placed as Dr Green order %s", placement.correlation_id, order.drgreen_id)
-    return placement
-
-
 def mark_placed(placement: OrderPlacement, *, order_pk, order_drgreen_id, now) -> OrderPlacement:
     """Link the mirrored order (inside the caller's transaction, placement locked)."""
     placement.state = PlacementState.PLACED
@@ -354,3 +277,108 @@ def _after_placed(placement_id: int) -> None:
         return
     placement = OrderPlacement.objects.select_related("client").get(pk=placement_id)
     sale_link(placement=placement, client=placement.client)
+
+
+@dataclass
+class RecoveryClaim:
+    placement: OrderPlacement
+    number: int
+    rounds: int
+    unknown_since: datetime
+
+
+def claim_for_recovery(placement_id: int) -> RecoveryClaim | None:
+    """Take an ``unknown`` placement (or a ``submitting`` one whose lease expired) for one
+    recovery round; ``None`` when it is not due or someone else holds it."""
+    conf = drgreen_settings.checkout
+    now = timezone.now()
+    with transaction.atomic():
+        placement = lock(placement_id)
+        unknown_since = None
+        if placement.state == PlacementState.SUBMITTING:
+            if placement.next_recovery_at is not None and placement.next_recovery_at > now:
+                return None  # its worker still holds the lease
+            # The worker that claimed it is gone (killed, timed out): its POST may have been
+            # sent. Dr Green may even be finishing it now, so the settle time starts here.
+            PlacementAttempt.objects.filter(
+                placement=placement, number=placement.attempt_count, finished_at__isnull=True
+            ).update(finished_at=now, outcome="abandoned", error="lease expired; worker presumed dead")
+            placement.state = PlacementState.UNKNOWN
+            unknown_since = now
+        elif placement.state != PlacementState.UNKNOWN:
+            return None
+        elif placement.next_recovery_at is not None and placement.next_recovery_at > now:
+            return None  # another recoverer holds it, or its back-off has not elapsed
+        if unknown_since is None:
+            last_place = placement.attempts.filter(kind="place").order_by("-number").first()
+            unknown_since = (last_place.finished_at if last_place else None) or placement.updated_at
+        rounds = placement.attempts.filter(kind="recover").count() + 1
+        number = placement.attempt_count + 1
+        placement.attempt_count = number
+        placement.next_recovery_at = now + timedelta(seconds=conf.lease_s)
+        placement.save(update_fields=["state", "attempt_count", "next_recovery_at", "updated_at"])
+        PlacementAttempt.objects.create(placement=placement, number=number, kind="recover", started_at=now)
+    return RecoveryClaim(placement, number, rounds, unknown_since)
+
+
+def orders_taken(*, placement: OrderPlacement, order_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of ``order_ids`` other placements already claim."""
+    return set(
+        OrderPlacement.objects.filter(order_drgreen_id__in=order_ids)
+        .exclude(pk=placement.pk)
+        .values_list("order_drgreen_id", flat=True)
+    )
+
+
+def recovery_record(*, placement_id: int, claim: RecoveryClaim, decision: Decision) -> OrderPlacement:
+    """Write a recovery round's decision, if the round still owns the placement."""
+    order_pk = order_id = None
+    if decision.kind == "adopt":
+        assert decision.order is not None
+        order_pk = order_mirror(
+            client_drgreen_id=claim.placement.client.drgreen_id, payload=decision.order, listed=True
+        )
+        order_id = uuid.UUID(str(decision.order["id"]))
+    now = timezone.now()
+    with transaction.atomic():
+        ledger_flush()
+        placement = lock_placement(placement_id, with_client=False)
+        PlacementAttempt.objects.filter(placement=placement, number=claim.number).update(
+            finished_at=now, outcome=decision.kind, error=decision.reason, evidence=decision.evidence
+        )
+        if placement.state != PlacementState.UNKNOWN or placement.attempt_count != claim.number:
+            return placement
+        if decision.kind == "adopt":
+            return mark_placed(placement, order_pk=order_pk, order_drgreen_id=order_id, now=now)
+        fields = ["state", "next_recovery_at", "updated_at"]
+        if decision.kind == "retry_safe":
+            placement.state = PlacementState.RETRY_SAFE
+            placement.next_recovery_at = now
+        elif decision.kind == "needs_staff":
+            placement.state = PlacementState.NEEDS_STAFF
+            placement.rejection_code = decision.code
+            placement.rejection_message = decision.reason
+            placement.next_recovery_at = None
+            fields += ["rejection_code", "rejection_message"]
+        else:
+            placement.next_recovery_at = decision.next_at
+        placement.save(update_fields=fields)
+        placement_moved(placement, at=now)
+    logger.info(
+        "checkout %s: recovery round %s → %s (%s)",
+        placement.correlation_id,
+        claim.rounds,
+        placement.state,
+        decision.reason,
+    )
+    return placement
+
+
+def client_waiting(*, client_id: int) -> OrderPlacement | None:
+    """The client's oldest placement waiting for its turn (``new`` or ``retry_safe``),
+    unless one of the client's placements is still in flight."""
+    mine = OrderPlacement.objects.filter(client_id=client_id)
+    if mine.filter(state__in=IN_FLIGHT).exists():
+        return None
+    waiting = mine.filter(state__in=[PlacementState.NEW, PlacementState.RETRY_SAFE])
+    return waiting.order_by("created_at", "pk").only("pk", "correlation_id", "next_recovery_at").first()

@@ -18,8 +18,7 @@ from django.utils import timezone
 from integration.conf import drgreen_settings
 from integration.models import OrderPlacement, PlacementState
 
-from .placement import PlacementBusy, placement_execute
-from .recovery import placement_recover
+from .driver import PlacementBusy, placement_execute, placement_recover
 
 logger = logging.getLogger("integration.checkout")
 
@@ -40,15 +39,16 @@ def placements_due(*, now=None, limit: int | None = None) -> list[tuple[int, str
     return list(rows)
 
 
-def placements_sweep(*, now=None, limit: int | None = None) -> dict[str, int]:
-    """Act on every due placement; returns how many ended in each state."""
+def placements_sweep(*, now=None, limit: int | None = None, wake_next: bool = False) -> dict[str, int]:
+    """Act on every due placement; returns how many ended in each state. ``wake_next``:
+    queue each settled placement's next waiting one of its client (see the driver)."""
     results: Counter[str] = Counter()
     for placement_id, state in placements_due(now=now, limit=limit):
         try:
             if state in (PlacementState.UNKNOWN, PlacementState.SUBMITTING):
-                placement = placement_recover(placement_id=placement_id)
+                placement = placement_recover(placement_id=placement_id, wake_next=wake_next)
             else:
-                placement = placement_execute(placement_id=placement_id)
+                placement = placement_execute(placement_id=placement_id, wake_next=wake_next)
             results[placement.state] += 1
         except PlacementBusy:
             results["busy"] += 1

@@ -1,0 +1,367 @@
+"""The placement driver: one loop owns a placement's states, from the committed intent to
+a final state, exactly once with Dr Green (DESIGN.md flow 1, facts §7.4).
+
+1. validate against the mirror, re-reading stale data from Dr Green (no transaction open);
+2. commit an ``OrderPlacement``: the unique (client, key) makes a double click one placement;
+3. claim it (client row locked first): one placement per client talks to Dr Green at a
+   time, because a client has exactly one Dr Green cart and the order is built from it;
+4. with no transaction or lock held: empty the cart, add the lines once, POST once;
+5. record the outcome; an ambiguous one (``unknown``) is settled by reading Dr Green back
+   and asking :func:`~.decision.recovery_decide`, which may allow another run.
+
+A placement waiting behind another of its client is taken up when that one settles
+(``wake_next``), not polled. The transactions are in ``locks.py``, the calls in ``calls.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from decimal import Decimal
+from functools import partial
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from integration.conf import drgreen_settings
+from integration.drgreen import DrGreenError
+from integration.models import Client, OrderPlacement, PlacementAttempt, PlacementState
+from integration.services.drgreen_api import correlation_scope, drgreen_client, ledger_deferred
+from integration.services.errors import ServiceError
+from integration.services.mirror.order_mapping import map_line
+
+from .calls import cart_snapshot, client_orders_newest, placement_calls
+from .decision import Decision, backoff, order_facts, recovery_decide
+from .locks import (
+    IN_FLIGHT,
+    Claim,
+    claim_for_place,
+    claim_for_recovery,
+    client_waiting,
+    orders_taken,
+    placement_record,
+    recovery_record,
+    require_no_transaction,
+)
+from .validation import lines_hash, lines_normalize, order_validate, quantity_text
+
+logger = logging.getLogger("integration.checkout")
+
+EXECUTE_MODES = ("task", "inline", "defer")
+# Runs of the Dr Green calls one driver call makes before leaving a ``retry_safe``
+# placement to its task or the sweep: a burst of gateway errors must not use up the
+# placement's whole ``max_executions`` budget while the customer waits.
+RUN_EXECUTIONS = 3
+
+
+class PlacementBusy(Exception):
+    """Another placement of the same client is in flight; this one waits for its turn."""
+
+
+def _existing(*, held: tuple[int, str] | None, request_hash: str) -> OrderPlacement | None:
+    """The placement ``held`` (pk, request hash) names, or a 409 if its body differs."""
+    if held is None:
+        return None
+    pk, held_hash = held
+    placement = OrderPlacement.objects.get(pk=pk)
+    if held_hash != request_hash:
+        raise ServiceError(
+            "idempotency_key_reused",
+            "This idempotency key was already used for a different order.",
+            details={"correlation_id": str(placement.correlation_id)},
+            status=409,
+        )
+    return placement
+
+
+def _held(client: Client, key: str) -> tuple[int, str] | None:
+    return (
+        OrderPlacement.objects.filter(client=client, idempotency_key=key)
+        .values_list("pk", "request_hash")
+        .first()
+    )
+
+
+def order_place(
+    *, client: Client, idempotency_key: str, lines: list, execute: str = "task"
+) -> tuple[OrderPlacement, bool]:
+    """Place an order for ``client`` once per ``idempotency_key``; returns the placement and
+    whether this call created it.
+
+    The same key with the same lines returns the same placement (whatever its state); with
+    other lines it raises ``idempotency_key_reused`` (409). Validation failures raise
+    :class:`ServiceError` and leave nothing behind. ``execute``: ``"task"`` hands the calls
+    to a worker after commit; ``"inline"`` makes them here (no transaction open) and
+    returns the outcome; ``"defer"`` only commits (the sweep runs it after ``new_grace_s``).
+    """
+    if execute not in EXECUTE_MODES:
+        raise ValueError(f"execute must be one of {EXECUTE_MODES}")
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > 255:
+        raise ServiceError(
+            "invalid_idempotency_key", "An idempotency key of 1 to 255 characters is required."
+        )
+    normalized = lines_normalize(lines=lines)
+    request_hash = lines_hash(normalized)
+    placement = _existing(held=_held(client, key), request_hash=request_hash)
+    if placement is not None:
+        return placement, False
+
+    require_no_transaction("order_place")
+    checked = order_validate(client=client, lines=normalized)
+    conf = drgreen_settings.checkout
+    try:
+        placement, claim = _create(
+            client=checked.client,
+            key=key,
+            request_hash=request_hash,
+            lines=[line.as_json() for line in normalized],
+            expected_total=checked.expected_total,
+            claim_now=execute == "inline",
+            lease_s=conf.lease_s,
+        )
+    except IntegrityError:
+        # A concurrent submit of the same key won the insert: answer with its placement.
+        placement = _existing(held=_held(client, key), request_hash=request_hash)
+        if placement is None:
+            raise
+        return placement, False
+    logger.info(
+        "checkout %s: placement committed (client %s, total %s USD)",
+        placement.correlation_id,
+        client.drgreen_id,
+        placement.expected_total,
+    )
+    if execute == "inline":
+        try:
+            placement = _drive(placement.pk, deadline=time.monotonic() + conf.inline_wait_s, first=claim)
+        except PlacementBusy:
+            logger.info("checkout %s: client busy; left for the sweep", placement.correlation_id)
+            placement.refresh_from_db()
+    elif execute == "task":
+        placement_enqueue(placement_id=placement.pk)
+    return placement, True
+
+
+def _create(
+    *,
+    client: Client,
+    key: str,
+    request_hash: str,
+    lines: list,
+    expected_total: Decimal,
+    claim_now: bool,
+    lease_s: float,
+) -> tuple[OrderPlacement, Claim | None]:
+    """Commit the placement; with ``claim_now``, claim it in the same transaction unless
+    another placement of its client is in flight (client row locked first, as every claim)."""
+    placement = OrderPlacement(
+        client=client,
+        idempotency_key=key,
+        request_hash=request_hash,
+        lines=lines,
+        expected_total=expected_total,
+        state=PlacementState.NEW,
+    )
+    with transaction.atomic():
+        if claim_now:
+            list(Client.objects.select_for_update().filter(pk=client.pk).values_list("pk", flat=True))
+        placement.save(force_insert=True)
+        if not claim_now:
+            return placement, None
+        busy = (
+            OrderPlacement.objects.filter(client_id=client.pk, state__in=IN_FLIGHT)
+            .exclude(pk=placement.pk)
+            .exists()
+        )
+        if busy:
+            return placement, None
+        now = timezone.now()
+        placement.state = PlacementState.SUBMITTING
+        placement.attempt_count = 1
+        placement.submitted_at = now
+        placement.next_recovery_at = now + timedelta(seconds=lease_s)
+        placement.save(
+            update_fields=["state", "attempt_count", "submitted_at", "next_recovery_at", "updated_at"]
+        )
+        PlacementAttempt.objects.create(placement=placement, number=1, kind="place", started_at=now)
+    return placement, Claim("place", placement, 1)
+
+
+def placement_enqueue(*, placement_id: int, countdown: float | None = None) -> None:
+    """Send ``placement_execute`` to a worker once the current transaction (if any) commits."""
+    from integration.tasks_checkout import placement_execute as task  # tasks import services
+
+    def send() -> None:
+        task.apply_async(args=[placement_id], countdown=countdown)
+
+    transaction.on_commit(send)
+
+
+def placement_execute(*, placement_id: int, wait_s: float = 0.0, wake_next: bool = False) -> OrderPlacement:
+    """Drive a ``new`` or ``retry_safe`` placement on; safe to call any number of times.
+
+    Only the caller that claims it talks to Dr Green; a placement whose worker died (lease
+    expired) is recovered first. ``wait_s``: how long to wait for another placement of the
+    client (else :class:`PlacementBusy`) and for a ``retry_safe`` back-off. ``retry_safe``
+    only comes from evidence that no order exists, so running again never makes a second
+    order. ``wake_next``: once the client's cart is free, queue its next waiting placement.
+    """
+    require_no_transaction("placement_execute")
+    return _drive(placement_id, deadline=time.monotonic() + wait_s, wake_next=wake_next)
+
+
+def placement_recover(*, placement_id: int, wake_next: bool = False) -> OrderPlacement:
+    """Settle an ``unknown`` placement (or a ``submitting`` one whose lease expired) from
+    Dr Green's records; runs it again only when they prove nothing landed. Safe to call
+    concurrently: one caller at a time holds the recovery claim."""
+    require_no_transaction("placement_recover")
+    placement = _recover(placement_id)
+    if placement.state == PlacementState.RETRY_SAFE:
+        return _drive(placement_id, deadline=time.monotonic(), wake_next=wake_next)
+    if wake_next:
+        _wake_next(placement)
+    return placement
+
+
+def _drive(
+    placement_id: int, *, deadline: float, first: Claim | None = None, wake_next: bool = False
+) -> OrderPlacement:
+    """The state loop: claim → (recover | calls → record → recover if unknown) → again
+    while ``retry_safe`` and time and :data:`RUN_EXECUTIONS` allow."""
+    runs = 0
+    claim = first
+    while True:
+        claim = claim or _claim_waiting(placement_id, deadline)
+        if claim.action == "done":
+            return claim.placement
+        if claim.action == "recover":
+            placement = _recover(placement_id)
+        else:
+            runs += 1
+            placement = _place(claim)
+            if placement.state == PlacementState.UNKNOWN:
+                placement = _recover(placement_id)
+        claim = None
+        if placement.state == PlacementState.RETRY_SAFE and placement.next_recovery_at is not None:
+            pause = max(0.0, (placement.next_recovery_at - timezone.now()).total_seconds())
+            if runs < RUN_EXECUTIONS and time.monotonic() + pause < deadline:
+                time.sleep(pause)
+                continue
+        if wake_next:
+            _wake_next(placement)
+        return placement
+
+
+def _claim_waiting(placement_id: int, deadline: float) -> Claim:
+    delay = 0.02
+    while True:
+        claim = claim_for_place(placement_id)
+        if claim.action != "busy":
+            return claim
+        if time.monotonic() >= deadline:
+            raise PlacementBusy(str(claim.placement.correlation_id))
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
+def _wake_next(placement: OrderPlacement) -> None:
+    """The client's cart is free again: queue the placement that waits for it, if any."""
+    if placement.state in IN_FLIGHT:
+        return
+    waiting = client_waiting(client_id=placement.client_id)
+    if waiting is None or waiting.pk == placement.pk:
+        return
+    countdown = None
+    if waiting.next_recovery_at is not None:  # a ``retry_safe`` one keeps its back-off
+        countdown = max(0.0, (waiting.next_recovery_at - timezone.now()).total_seconds()) or None
+    logger.info("checkout %s: its turn (after %s)", waiting.correlation_id, placement.correlation_id)
+    placement_enqueue(placement_id=waiting.pk, countdown=countdown)
+
+
+def _place(claim: Claim) -> OrderPlacement:
+    """One run of the Dr Green calls for a claimed placement, and its recorded outcome."""
+    placement = claim.placement
+    mode = drgreen_settings.checkout.order_body_mode
+    client = placement.client  # selected with the claim
+    if mode == "docs":
+        client = Client.objects.prefetch_related("shipping_addresses").get(pk=client.pk)
+    # The calls' ledger rows are written with the outcome: one commit, not four.
+    with ledger_deferred():
+        outcome = placement_calls(placement=placement, client=client, mode=mode)
+        return placement_record(
+            placement_id=placement.pk, number=claim.number, outcome=outcome, claimed=placement
+        )
+
+
+def _recover(placement_id: int) -> OrderPlacement:
+    """One recovery round: read the cart and the newest orders, decide, record."""
+    claim = claim_for_recovery(placement_id)
+    if claim is None:
+        return OrderPlacement.objects.get(pk=placement_id)
+    conf = drgreen_settings.checkout
+    placement = claim.placement
+    client = placement.client  # selected with the claim
+    # The reads' ledger rows are written with the decision (see ledger_deferred).
+    with ledger_deferred():
+        try:
+            with correlation_scope(str(placement.correlation_id)):
+                cart = cart_snapshot(drgreen_client(), client) if conf.order_body_mode == "cart" else None
+                orders = client_orders_newest(client=client, take=conf.recovery_take)
+        except DrGreenError as exc:
+            wait = backoff(conf.recovery_backoff_s, claim.rounds, conf.recovery_backoff_max_s)
+            decision = Decision(
+                "unknown",
+                f"Dr Green could not be read: {exc}"[:500],
+                next_at=timezone.now() + wait,
+                evidence={"round": claim.rounds},
+            )
+        else:
+            ids = [i for i, _, _ in map(order_facts, orders) if i is not None]
+            decide = partial(
+                recovery_decide,
+                placement=placement,
+                cart=cart,
+                orders=orders,
+                unknown_since=claim.unknown_since,
+                rounds=claim.rounds,
+                taken=orders_taken(placement=placement, order_ids=ids),
+            )
+            decision = decide(now=timezone.now())
+            if decision.code == "ambiguous_orders":
+                lines = _candidate_lines(placement, decision.evidence["candidates"])
+                if lines is not None:
+                    decision = decide(now=timezone.now(), order_lines=lines)
+        return recovery_record(placement_id=placement_id, claim=claim, decision=decision)
+
+
+def _candidate_lines(placement: OrderPlacement, order_ids: list[str]) -> dict[str, dict[str, str]] | None:
+    """The lines of a few matching orders, from their details (the lists carry none).
+    ``None`` when they cannot all be read: the decision then stays with staff."""
+    if len(order_ids) > drgreen_settings.checkout.recovery_detail_max:
+        return None
+    out: dict[str, dict[str, str]] = {}
+    try:
+        with correlation_scope(str(placement.correlation_id)):
+            for order_id in order_ids:
+                lines: dict[str, Decimal] = {}
+                for i, raw in enumerate(drgreen_client().get_order(order_id).get("orderLines") or []):
+                    line = map_line(i, raw)
+                    key = str(line.strain_drgreen_id)
+                    lines[key] = lines.get(key, Decimal(0)) + (line.quantity or Decimal(0))
+                out[order_id] = {sid: quantity_text(qty) for sid, qty in lines.items()}
+    except DrGreenError as exc:
+        logger.warning("checkout %s: order details unreadable (%s)", placement.correlation_id, exc)
+        return None
+    return out
+
+
+__all__ = [
+    "EXECUTE_MODES",
+    "PlacementBusy",
+    "order_place",
+    "placement_enqueue",
+    "placement_execute",
+    "placement_recover",
+]
