@@ -191,7 +191,7 @@ def _create(
 
 def placement_enqueue(*, placement_id: int, countdown: float | None = None) -> None:
     """Send ``placement_execute`` to a worker once the current transaction (if any) commits."""
-    from integration.tasks_checkout import placement_execute as task  # tasks import services
+    from integration.tasks.checkout import placement_execute as task  # tasks import services
 
     def send() -> None:
         task.apply_async(args=[placement_id], countdown=countdown)
