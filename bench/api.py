@@ -16,6 +16,13 @@ object. Options: ``--duration`` (s per side), ``--concurrency``, ``--orders``, `
 ``DATABASE_URL`` may name a PostgreSQL database: the benchmark creates, migrates and drops a
 throwaway ``bench_<pid>_<name>`` next to it; default a temp SQLite. ``CACHE_URL`` picks the
 shared Redis cache gunicorn's processes need (default ``redis://127.0.0.1:6379/15``).
+
+Where a mirror read's time goes (in-process, 1,000 reads, 2 shared cores at load ~10): SQLite
+1.9 ms of Python CPU; PostgreSQL 2.5 ms plus 0.58 ms in the server backend, for three
+statements (token, customer, order) on a persistent connection (``CONN_MAX_AGE``: 6 sessions
+for a whole run). Django's Redis cache built a ``redis.Redis`` per call (0.16 ms each, 2–3 per
+request); ``drgreen_store.cache`` reuses one. The next saving is one statement for token +
+customer (one round trip and ~0.2 ms of backend CPU per request).
 """
 
 from __future__ import annotations
