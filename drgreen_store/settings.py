@@ -161,6 +161,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@drgreen-store
 # default (per process) is right for one process; with several gunicorn processes or web
 # containers they must share one, or each process allows the full rate on its own.
 CACHES = {"default": environ.Env.cache_url_config(env.str("CACHE_URL", default="") or "locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # The same backend, reusing its Redis client instead of building one per call.
+    CACHES["default"]["BACKEND"] = "drgreen_store.cache.RedisCache"
 
 # --- Celery ----------------------------------------------------------------------------
 

@@ -8,148 +8,33 @@ success envelope with ``pageMetaDto``.
 
 from __future__ import annotations
 
-import math
-import re
 import sqlite3
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from sandbox import auth, jsjson, qs
+from sandbox.control import control_routes, handle_control
 from sandbox.errors import GuardError, HttpError, UnhandledError
 from sandbox.faults import ENVOY_BODIES, Faults
+from sandbox.routes import dapp_routes
+from sandbox.routing import (
+    CONTROL_PREFIX,
+    Ctx,
+    Response,
+    Route,
+    envelope,
+    interceptor_error,
+    json_response,
+)
 from sandbox.stats import Stats
 from sandbox.store import Clock, Store
-from sandbox.validation import js_to_number
-
-PREFIX = "/api/v1"
 
 
 @dataclass
 class Config:
     accept_empty_detail_signature: bool = False
     order_body_mode: str = "cart"  # "cart" (source) or "docs" (orderLines honoured)
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    content_type: str = "application/json; charset=utf-8"
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    drop: bool = False  # close the connection without answering (after the work was committed)
-
-
-@dataclass
-class Ctx:
-    """Everything a handler sees; ``holder`` is the authenticated key's user + primary NFT."""
-
-    app: App
-    method: str
-    url: str
-    path: str
-    query: dict[str, Any]
-    params: dict[str, str]
-    body: Any
-    holder: sqlite3.Row | None = None
-    kyc_unavailable: bool = False
-
-    @property
-    def store(self) -> Store:
-        return self.app.store
-
-    @property
-    def nft_id(self) -> str:
-        assert self.holder is not None
-        return str(self.holder["nft_id"])
-
-    def now(self) -> str:
-        return self.app.clock.now_iso()
-
-
-Handler = Callable[[Ctx], Any]
-
-
-@dataclass
-class Route:
-    method: str
-    template: str
-    handler: Handler
-    auth: bool = True
-    regex: re.Pattern[str] = field(init=False)
-    param_names: list[str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.param_names = re.findall(r":(\w+)", self.template)
-        pattern = re.sub(r":(\w+)", r"([^/]+?)", re.escape(self.template).replace(r"\:", ":"))
-        # Express defaults: case-insensitive, optional trailing slash.
-        self.regex = re.compile("^" + pattern + "/?$", re.IGNORECASE)
-
-
-class RouteTable:
-    """Collects routes in declaration order (static paths must precede ``:param`` siblings)."""
-
-    def __init__(self) -> None:
-        self.routes: list[Route] = []
-
-    def add(self, method: str, path: str, *, auth: bool = True) -> Callable[[Handler], Handler]:
-        def deco(fn: Handler) -> Handler:
-            self.routes.append(Route(method, PREFIX + path, fn, auth))
-            return fn
-
-        return deco
-
-    def get(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.add("GET", path, **kw)
-
-    def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.add("POST", path, **kw)
-
-    def patch(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.add("PATCH", path, **kw)
-
-    def delete(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.add("DELETE", path, **kw)
-
-
-def json_response(status: int, payload: Any, headers: list[tuple[str, str]] | None = None) -> Response:
-    return Response(status, jsjson.dumps_bytes(payload), headers=headers or [])
-
-
-def page_meta(query: dict[str, Any], item_count: int) -> dict[str, Any]:
-    """``PageMetaDto`` built from the *raw* query: strings when sent, numbers when defaulted."""
-    page = query.get("page", 1)
-    take = query.get("take", 10)
-    page_n, take_n = js_to_number(page), js_to_number(take)
-    page_count = math.ceil(item_count / take_n) if take_n else 0
-    return {
-        "page": page,
-        "take": take,
-        "itemCount": item_count,
-        "pageCount": page_count,
-        "hasPreviousPage": page_n > 1,
-        "hasNextPage": page_n < page_count,
-    }
-
-
-def envelope(status: int, result: Any, query: dict[str, Any]) -> dict[str, Any]:
-    data = result
-    message = result.get("message") if isinstance(result, dict) else None
-    if isinstance(result, dict) and isinstance(result.get("paginationCount"), int):
-        data = {k: v for k, v in result.items() if k != "paginationCount"}
-        data["pageMetaDto"] = page_meta(query, result["paginationCount"])
-    return {"success": True, "statusCode": status, "message": message or "Success", "data": data}
-
-
-def interceptor_error(status: int, message: str, error: str, url: str, method: str) -> dict[str, Any]:
-    return {
-        "success": False,
-        "message": message,
-        "errorCode": status,
-        "error": error,
-        "url": url,
-        "urlMethod": method,
-    }
 
 
 def _parse_body(headers: dict[str, str], raw: bytes) -> Any:
@@ -178,8 +63,6 @@ class App:
         accept_empty_detail_signature: bool = False,
         order_body_mode: str = "cart",
     ) -> None:
-        from sandbox.routes import build_routes
-
         self.store = Store(db_path)
         self.clock = Clock()
         self.faults = Faults()
@@ -187,20 +70,19 @@ class App:
         self.control_token = control_token
         self.defaults = Config(accept_empty_detail_signature, order_body_mode)
         self.config = Config(accept_empty_detail_signature, order_body_mode)
-        self.routes = build_routes()
+        self.routes = dapp_routes()
+        self.control_routes = control_routes()
 
     # -- routing ------------------------------------------------------------------------------
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route in self.routes:
-            if route.method != method:
-                continue
-            m = route.regex.match(path)
-            if m:
+            raw = route.match(method, path)
+            if raw is not None:
                 try:
-                    values = [qs.decode_uri_component(v) for v in m.groups()]
+                    values = [qs.decode_uri_component(v) for v in raw]
                 except Exception:  # noqa: BLE001 - Express answers 400 on undecodable params
-                    raise GuardError(400, f"Failed to decode param '{m.group(1)}'") from None
+                    raise GuardError(400, f"Failed to decode param '{raw[0]}'") from None
                 return route, dict(zip(route.param_names, values, strict=True))
         return None
 
@@ -236,12 +118,8 @@ class App:
 
     def handle(self, method: str, target: str, headers: dict[str, str], raw_body: bytes) -> Response:
         path, _, raw_query = target.partition("?")
-        if path.startswith("/__sandbox__"):
-            from sandbox.control import handle_control
-
+        if path.startswith(CONTROL_PREFIX):
             return handle_control(self, method, path, raw_query, headers, raw_body)
-
-        import time
 
         fired = self.faults.fire(method, path)
         delay = sum(f.ms for f in fired if f.kind == "latency")

@@ -1,31 +1,25 @@
-"""Control plane, part two: Dr Green's admin, payment processor and courier, plus read-only views.
-
-Approve/reject/KYC for clients; approve/reject/pay/fail/ship/deliver for orders (with the
-real status-flow table); per-country stock for strains; and the sandbox's own records for
-test assertions.
-
-Clients and orders have their own modules (``control_clients``, ``control_orders``); importing
-this one registers all of it, in that order, then the catalogue routes below.
-"""
+"""Control plane: Dr Green's admin acting on the catalogue (per-country stock for strains), plus a
+read-only view of strains for test assertions. Clients and orders have their own modules."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sandbox import control_clients, control_orders  # noqa: F401 - importing registers their routes
-from sandbox.control import ControlError, route
+from sandbox.errors import ControlError
+from sandbox.routing import CONTROL_PREFIX, RouteTable
+from sandbox.seed_catalogue import ensure_location
 
 if TYPE_CHECKING:
     from sandbox.app import App
+
+routes = RouteTable(CONTROL_PREFIX, ignore_case=False)
 
 
 # ---- catalogue --------------------------------------------------------------------------------
 
 
-@route("POST", "/strains/{strain_id}/stock")
+@routes.post("/strains/:strain_id/stock")
 def strain_stock(app: App, params: dict[str, str], body: dict[str, Any], query: dict[str, Any]) -> Any:
-    from sandbox.seed import ensure_location
-
     code = body.get("countryCode")
     if not isinstance(code, str):
         raise ValueError("countryCode is required")
@@ -79,7 +73,7 @@ def strain_stock(app: App, params: dict[str, str], body: dict[str, Any], query: 
         }
 
 
-@route("GET", "/strains")
+@routes.get("/strains")
 def list_strains(app: App, params: dict[str, str], body: dict[str, Any], query: dict[str, Any]) -> Any:
     with app.store.lock:
         rows = app.store.all(

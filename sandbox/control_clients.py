@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sandbox.control import ControlError, route
+from sandbox.errors import ControlError
+from sandbox.routes.common import shipping_full
+from sandbox.routing import CONTROL_PREFIX, RouteTable
 from sandbox.store import new_id
 
 if TYPE_CHECKING:
     from sandbox.app import App
+
+routes = RouteTable(CONTROL_PREFIX, ignore_case=False)
 
 
 def _client(app: App, client_id: str) -> Any:
@@ -23,8 +27,6 @@ def _client_view(app: App, client_id: str) -> dict[str, Any]:
     row = _client(app, client_id)
     ships = app.store.all("SELECT * FROM shippings WHERE client_id = ? ORDER BY rowid", (client_id,))
     cart = app.store.one("SELECT id FROM client_carts WHERE client_id = ?", (client_id,))
-    from sandbox.routes.common import shipping_full
-
     return {
         "id": row["id"],
         "nftId": row["nft_id"],
@@ -54,7 +56,7 @@ def _log(conn: Any, client_id: str, activity: str, now: str) -> None:
     )
 
 
-@route("POST", "/clients/{client_id}/approve")
+@routes.post("/clients/:client_id/approve")
 def approve_client(app: App, params: dict[str, str], body: dict[str, Any], query: dict[str, Any]) -> Any:
     with app.store.tx() as conn:
         _client(app, params["client_id"])
@@ -69,7 +71,7 @@ def approve_client(app: App, params: dict[str, str], body: dict[str, Any], query
         return _client_view(app, params["client_id"])
 
 
-@route("POST", "/clients/{client_id}/reject")
+@routes.post("/clients/:client_id/reject")
 def reject_client(app: App, params: dict[str, str], body: dict[str, Any], query: dict[str, Any]) -> Any:
     with app.store.tx() as conn:
         _client(app, params["client_id"])
@@ -86,7 +88,7 @@ def reject_client(app: App, params: dict[str, str], body: dict[str, Any], query:
         return _client_view(app, params["client_id"])
 
 
-@route("POST", "/clients/{client_id}/kyc-pass")
+@routes.post("/clients/:client_id/kyc-pass")
 def kyc_pass(app: App, params: dict[str, str], body: dict[str, Any], query: dict[str, Any]) -> Any:
     with app.store.tx() as conn:
         _client(app, params["client_id"])
@@ -97,7 +99,7 @@ def kyc_pass(app: App, params: dict[str, str], body: dict[str, Any], query: dict
         return _client_view(app, params["client_id"])
 
 
-@route("POST", "/clients/{client_id}/set")
+@routes.post("/clients/:client_id/set")
 def set_client_flags(app: App, params: dict[str, str], body: dict[str, Any], query: dict[str, Any]) -> Any:
     """Force any combination of the three gates (e.g. active but still PENDING) for edge-case tests."""
     cols = {"isActive": "is_active", "isKYCVerified": "is_kyc_verified", "adminApproval": "admin_approval"}
@@ -115,14 +117,14 @@ def set_client_flags(app: App, params: dict[str, str], body: dict[str, Any], que
         return _client_view(app, params["client_id"])
 
 
-@route("GET", "/clients")
+@routes.get("/clients")
 def list_clients(app: App, params: dict[str, str], body: dict[str, Any], query: dict[str, Any]) -> Any:
     with app.store.lock:
         ids = [r["id"] for r in app.store.all("SELECT id FROM clients ORDER BY created_at, rowid")]
         return {"clients": [_client_view(app, i) for i in ids]}
 
 
-@route("GET", "/carts/{client_id}")
+@routes.get("/carts/:client_id")
 def get_cart(app: App, params: dict[str, str], body: dict[str, Any], query: dict[str, Any]) -> Any:
     with app.store.lock:
         cart = app.store.one("SELECT * FROM client_carts WHERE client_id = ?", (params["client_id"],))

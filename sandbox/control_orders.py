@@ -7,12 +7,15 @@ import secrets
 import string
 from typing import TYPE_CHECKING, Any
 
-from sandbox.control import ControlError, route
+from sandbox.errors import ControlError
 from sandbox.routes.order_create import order_row_json
+from sandbox.routing import CONTROL_PREFIX, RouteTable
 from sandbox.store import new_id
 
 if TYPE_CHECKING:
     from sandbox.app import App
+
+routes = RouteTable(CONTROL_PREFIX, ignore_case=False)
 
 FLOW = {
     "PENDING": {"PROCESSING", "SHIPPED", "DELIVERED"},
@@ -51,7 +54,7 @@ def order_view(app: App, row: Any) -> dict[str, Any]:
     return out
 
 
-@route("GET", "/orders")
+@routes.get("/orders")
 def list_orders(app: App, params: dict[str, str], body: dict[str, Any], query: dict[str, Any]) -> Any:
     with app.store.lock:
         if query.get("clientId"):
@@ -63,7 +66,7 @@ def list_orders(app: App, params: dict[str, str], body: dict[str, Any], query: d
         return {"orders": [order_view(app, r) for r in rows]}
 
 
-@route("GET", "/orders/{order_id}")
+@routes.get("/orders/:order_id")
 def get_order(app: App, params: dict[str, str], body: dict[str, Any], query: dict[str, Any]) -> Any:
     with app.store.lock:
         return order_view(app, _order(app, params["order_id"]))
@@ -76,7 +79,7 @@ def _log(conn: Any, order_id: str, activity: str, now: str) -> None:
     )
 
 
-@route("POST", "/orders/{order_id}/approve")
+@routes.post("/orders/:order_id/approve")
 def approve_order(app: App, params: dict[str, str], body: dict[str, Any], query: dict[str, Any]) -> Any:
     with app.store.tx() as conn:
         _order(app, params["order_id"])
@@ -89,7 +92,7 @@ def approve_order(app: App, params: dict[str, str], body: dict[str, Any], query:
         return order_view(app, _order(app, params["order_id"]))
 
 
-@route("POST", "/orders/{order_id}/reject")
+@routes.post("/orders/:order_id/reject")
 def reject_order(app: App, params: dict[str, str], body: dict[str, Any], query: dict[str, Any]) -> Any:
     with app.store.tx() as conn:
         _order(app, params["order_id"])
@@ -110,7 +113,7 @@ def _processor_id() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(32))
 
 
-@route("POST", "/orders/{order_id}/pay")
+@routes.post("/orders/:order_id/pay")
 def pay_order(app: App, params: dict[str, str], body: dict[str, Any], query: dict[str, Any]) -> Any:
     with app.store.tx() as conn:
         row = _order(app, params["order_id"])
@@ -157,7 +160,7 @@ def pay_order(app: App, params: dict[str, str], body: dict[str, Any], query: dic
         return order_view(app, _order(app, row["id"]))
 
 
-@route("POST", "/orders/{order_id}/payment-failed")
+@routes.post("/orders/:order_id/payment-failed")
 def payment_failed(app: App, params: dict[str, str], body: dict[str, Any], query: dict[str, Any]) -> Any:
     with app.store.tx() as conn:
         row = _order(app, params["order_id"])
@@ -180,7 +183,7 @@ def payment_failed(app: App, params: dict[str, str], body: dict[str, Any], query
         return order_view(app, _order(app, row["id"]))
 
 
-@route("POST", "/orders/{order_id}/status")
+@routes.post("/orders/:order_id/status")
 def order_status(app: App, params: dict[str, str], body: dict[str, Any], query: dict[str, Any]) -> Any:
     target = body.get("orderStatus")
     if target not in ("PENDING", "PROCESSING", "SHIPPED", "DELIVERED"):

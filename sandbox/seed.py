@@ -15,6 +15,7 @@ import random
 from typing import TYPE_CHECKING, Any
 
 from sandbox.countries import is_alpha3
+from sandbox.holders import create_holder
 from sandbox.seed_catalogue import ensure_location, seed_strains
 from sandbox.seed_clients import seed_clients
 from sandbox.seed_gen import Gen
@@ -35,8 +36,6 @@ def _int(body: dict[str, Any], key: str, default: int) -> int:
 
 
 def seed(app: App, body: dict[str, Any]) -> dict[str, Any]:
-    from sandbox.control import create_holder
-
     n_strains = _int(body, "strains", 10)
     n_clients = _int(body, "clients", 10)
     n_orders = _int(body, "orders", 0)

@@ -7,7 +7,8 @@ import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from sandbox.app import App, Response
+from sandbox.app import App
+from sandbox.routing import Response
 
 
 class SandboxHandler(BaseHTTPRequestHandler):

@@ -36,5 +36,5 @@ def test_without_cache_url_each_process_has_its_own_memory_cache(cache_url):
 
 def test_cache_url_selects_a_shared_redis_cache():
     config = _cache_config("redis://127.0.0.1:6379/9")
-    assert config["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert config["BACKEND"] == "drgreen_store.cache.RedisCache"  # Django's, one client per pool
     assert config["LOCATION"] == "redis://127.0.0.1:6379/9"

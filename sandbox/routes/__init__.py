@@ -1,24 +1,17 @@
-"""Route registration in declaration order (static segments before ``:param`` siblings)."""
+"""The dapp API's route tables, listed in matching order (static segments before ``:param`` siblings).
+
+Each module declares ``routes = RouteTable()``; :func:`dapp_routes` is the one list of them.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sandbox.app import Ctx, Route, RouteTable
-
-health = RouteTable()
+from sandbox.routes import carts, client_reports, clients, health, orders, reports, sales, strains
+from sandbox.routing import Route
 
 
-@health.get("/public/healthStatus", auth=False)
-def health_status(ctx: Ctx) -> Any:
-    return "Success"
-
-
-def build_routes() -> list[Route]:
-    from sandbox.routes import carts, client_reports, clients, orders, reports, sales, strains
-
+def dapp_routes() -> list[Route]:
     tables = [
-        health,
+        health.routes,
         client_reports.routes,  # before clients: /clients/chart-data must not match /clients/:clientId
         clients.routes,
         orders.routes,

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.app import Ctx, RouteTable
 from sandbox.errors import HttpError
 from sandbox.routes.common import paging, placeholders, sort_dir
+from sandbox.routing import Ctx, RouteTable
 from sandbox.store import new_id
 from sandbox.validation import (
     PAGINATION,

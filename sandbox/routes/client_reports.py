@@ -8,9 +8,11 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from sandbox.app import Ctx, RouteTable
 from sandbox.routes import client_dtos as dto
 from sandbox.routes.common import breakdown, chart, paging, placeholders, sort_dir
+from sandbox.routes.order_dtos import LIST_ORDERS
+from sandbox.routes.orders import lines_by_order
+from sandbox.routing import Ctx, RouteTable
 from sandbox.validation import date_window, uuid_param, validate
 
 # SQL here is assembled only from fixed fragments; every value is a bound parameter.
@@ -51,8 +53,6 @@ def status_breakdown(ctx: Ctx) -> Any:
 
 @routes.get("/dapp/client/:clientId/orders")
 def client_orders(ctx: Ctx) -> Any:
-    from sandbox.routes.order_dtos import LIST_ORDERS
-
     uuid_param("clientId", ctx.params["clientId"])
     q = validate(LIST_ORDERS, ctx.query)
     where = "o.client_id = ? AND o.nft_id = ?"
@@ -68,8 +68,6 @@ def client_orders(ctx: Ctx) -> Any:
         "LIMIT ? OFFSET ?",
         [*args, take, skip],
     )
-    from sandbox.routes.orders import lines_by_order
-
     lines = lines_by_order(ctx, [r["id"] for r in rows])
     orders = []
     for r in rows:

@@ -13,9 +13,9 @@ import json
 import sqlite3
 from typing import Any
 
-from sandbox.app import Ctx
 from sandbox.errors import HttpError
 from sandbox.routes.common import b, medical_record
+from sandbox.routing import Ctx
 from sandbox.store import new_id
 
 CLIENT_NOT_FOUND = "Client not found"

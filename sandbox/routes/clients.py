@@ -12,7 +12,6 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from sandbox.app import Ctx, RouteTable
 from sandbox.errors import UnhandledError
 from sandbox.routes import client_dtos as dto
 from sandbox.routes import client_writes
@@ -29,6 +28,7 @@ from sandbox.routes.common import (
     shippings_by_client,
     sort_dir,
 )
+from sandbox.routing import Ctx, RouteTable
 from sandbox.validation import PAGINATION, date_window, uuid_param, validate
 
 routes = RouteTable()

@@ -7,7 +7,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sandbox.app import Ctx
+from sandbox.routing import Ctx
 from sandbox.store import iso, parse_iso
 
 S3_PREFIX = "https://prod-profiles-backend.s3.amazonaws.com/"

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.app import Ctx
 from sandbox.countries import country_info, to_local
-from sandbox.errors import HttpError
+from sandbox.errors import HttpError, UnhandledError
+from sandbox.routing import Ctx
 from sandbox.store import new_id
 
 
@@ -189,8 +189,6 @@ def create_order_cart(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
         raise HttpError(409, "Client does not have any item in the cart")
     if shipping is None:
         # The source dereferences shippings[0] and dies with a TypeError (500).
-        from sandbox.errors import UnhandledError
-
         raise UnhandledError("Cannot read properties of undefined (reading 'address1')")
     lines = [Line(i["strain_id"], i["quantity"]) for i in items]
     priced, amount, profit = _priced_lines(ctx, lines, shipping["country_code"])

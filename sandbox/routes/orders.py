@@ -8,9 +8,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from sandbox.app import Ctx, RouteTable
 from sandbox.countries import country_info
+from sandbox.errors import HttpError
 from sandbox.routes import order_dtos as dto
+from sandbox.routes.clients import approval_summary
 from sandbox.routes.common import (
     DELIVERY_CHARGE,
     breakdown,
@@ -23,7 +24,9 @@ from sandbox.routes.common import (
     shippings_by_client,
     sort_dir,
 )
-from sandbox.validation import PAGINATION, date_window, uuid_param, validate
+from sandbox.routes.order_create import create_order_cart, create_order_docs
+from sandbox.routing import Ctx, RouteTable
+from sandbox.validation import PAGINATION, date_window, is_uuid, uuid_param, validate
 
 routes = RouteTable()
 
@@ -105,8 +108,6 @@ def _filters(ctx: Ctx, q: dict[str, Any]) -> tuple[str, list[Any]]:
 
 @routes.post("/dapp/orders")
 def create_order(ctx: Ctx) -> Any:
-    from sandbox.routes.order_create import create_order_cart, create_order_docs
-
     if ctx.app.config.order_body_mode == "docs":
         return create_order_docs(ctx, validate(dto.CREATE_ORDER_DOCS, ctx.body))
     return create_order_cart(ctx, validate(dto.CREATE_ORDER, ctx.body))
@@ -241,8 +242,6 @@ def recent(ctx: Ctx) -> Any:
 
 @routes.get("/dapp/orders/summary")
 def summary(ctx: Ctx) -> Any:
-    from sandbox.routes.clients import approval_summary
-
     return approval_summary(ctx, "orders")
 
 
@@ -354,13 +353,9 @@ def detail(ctx: Ctx) -> Any:
 def client_order_detail(ctx: Ctx) -> Any:
     errors = [f"{k} must be a UUID" for k in ("clientId", "orderId") if not _is_uuid(ctx.params[k])]
     if errors:
-        from sandbox.errors import HttpError
-
         raise HttpError(400, errors)
     return {"orderDetails": order_details(ctx, ctx.params["orderId"], ctx.params["clientId"])}
 
 
 def _is_uuid(value: str) -> bool:
-    from sandbox.validation import is_uuid
-
     return is_uuid(value)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sandbox.app import Ctx, RouteTable
 from sandbox.routes.common import chart, client_name_filter, paging, placeholders, sort_dir
+from sandbox.routing import Ctx, RouteTable
 from sandbox.store import iso
 from sandbox.validation import (
     PAGINATION,

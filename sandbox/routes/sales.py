@@ -16,9 +16,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from sandbox.app import Ctx, RouteTable
 from sandbox.errors import UnhandledError
 from sandbox.routes.common import b, paging, sort_dir
+from sandbox.routing import Ctx, RouteTable
 from sandbox.store import new_id
 from sandbox.validation import (
     PAGINATION,

@@ -8,13 +8,14 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from sandbox.app import Ctx, RouteTable
 from sandbox.countries import USD_RATES
 from sandbox.errors import UnhandledError
 from sandbox.routes.common import S3_PREFIX, b, paging, placeholders, sort_dir
+from sandbox.routing import Ctx, RouteTable
 from sandbox.validation import (
     PAGINATION,
     Field,
+    json_array_transform,
     r_alpha3,
     r_enum,
     r_string,
@@ -27,8 +28,6 @@ THC_RANGES = {"None": (0, 0), "Low": (1, 10), "Mid": (11, 20), "High": (21, 29)}
 
 
 def _json_or_none(v: Any) -> Any:
-    from sandbox.validation import json_array_transform
-
     return json_array_transform(v) if v else None
 
 
