@@ -148,7 +148,10 @@ def placement_record(
             client_drgreen_id = OrderPlacement.objects.values_list("client__drgreen_id", flat=True).get(
                 pk=placement_id
             )
-        order_pk = order_mirror(client_drgreen_id=client_drgreen_id, payload=outcome.order)
+        correlation_id = claimed.correlation_id if claimed is not None else None
+        order_pk = order_mirror(
+            client_drgreen_id=client_drgreen_id, payload=outcome.order, correlation_id=correlation_id
+        )
     with transaction.atomic():
         placement, moved = _record(
             placement_id=placement_id, number=number, outcome=outcome, order_pk=order_pk

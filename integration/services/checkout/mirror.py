@@ -6,15 +6,27 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from integration.services.mirror import order_upsert_from_create, orders_upsert_from_client_orders
+from django.db import transaction
+
+from integration.models import WebhookEvent
+from integration.services.mirror import order_record_created, orders_upsert_from_client_orders
 
 
-def order_mirror(*, client_drgreen_id, payload: dict[str, Any], listed: bool = False) -> int | None:
+def order_mirror(
+    *, client_drgreen_id, payload: dict[str, Any], listed: bool = False, correlation_id=None
+) -> int | None:
     """Upsert the order ``payload`` describes (a create response, or an item of the client's
-    order list when ``listed``) in its own short transaction; its pk, if it was mirrored."""
+    order list when ``listed``) in its own short transaction; its pk, if it was mirrored.
+    ``correlation_id``: the checkout's, carried by the order's ``order.created`` event (set
+    before commit, so no delivery goes out without it)."""
     order_id = uuid.UUID(str(payload["id"]))
-    if listed:
-        result = orders_upsert_from_client_orders(client_drgreen_id=client_drgreen_id, items=[payload])
-    else:
-        result = order_upsert_from_create(payload=payload, client_drgreen_id=client_drgreen_id)
+    with transaction.atomic():
+        if listed:
+            result = orders_upsert_from_client_orders(client_drgreen_id=client_drgreen_id, items=[payload])
+        else:
+            result = order_record_created(payload=payload, client_drgreen_id=client_drgreen_id)
+        if correlation_id is not None:
+            for event in WebhookEvent.objects.filter(fact=f"order.created:{order_id}", attempts=0):
+                event.data = {**event.data, "correlationId": str(correlation_id)}
+                event.save(update_fields=["data"])
     return result.pks.get(order_id)
