@@ -76,7 +76,10 @@ class EraseCustomersAction:
                     "title": "Erase these customers?",
                     "subtitle": None,
                     "opts": self.model._meta,
+                    "action": "erase_customers",
                     "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                    "select_across": 0,
+                    "confirm_label": "Yes, erase these customers",
                     "objects": clients,
                 },
             )
