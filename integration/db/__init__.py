@@ -1,9 +1,7 @@
-"""The hand-written SQL of ``integration/``, in one place.
+"""The hand-written SQL of ``integration/``, in one place; everything else uses the ORM.
 
-Only statements a benchmark figure justifies live here; everything else uses the ORM.
-``bulk.py``: the reconcile's page writes (``bench.reconcile``). ``commits.py``: commits
-that need not wait for the WAL flush (``bench.reconcile``). ``reads.py``: the storefront's
-per-request lookups (``bench.api``). ``statements.py``: the checkout's batched statements
-and the webhook outbox's insert (``bench.checkout``; the checkout's part goes with its SQL
-twin, issue 15 part B).
+Each statement carries one comment line naming the benchmark figure that justifies it.
+``bulk.py`` and ``commits.py``: the reconcile's page writes and commits
+(``bench.reconcile``); ``outbox.py``: the webhook events of a page's facts
+(``bench.reconcile``); ``reads.py``: the storefront's per-request lookups (``bench.api``).
 """

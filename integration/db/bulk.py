@@ -1,10 +1,8 @@
 """The reconcile's page-sized writes, one statement per page, without per-row ORM work.
 
-PostgreSQL: the page travels as ONE ``jsonb`` parameter unpacked by ``jsonb_to_recordset``,
-on a server-side-binding cursor (``bulk_cursor``); SQLite (>= 3.33): ``WITH v AS (VALUES
-…) UPDATE … FROM v``; anything else: ``None``, and the caller uses the ORM. Rows are matched
-by primary key, so each is an index lookup whatever the table size. Why not ``bulk_update``
-/ ``bulk_create``, with the figures: ``bench/reconcile.py``.
+PostgreSQL: the page as ONE ``jsonb`` parameter unpacked by ``jsonb_to_recordset``; SQLite
+(>= 3.33): ``WITH v AS (VALUES …) UPDATE … FROM v``; elsewhere ``False``/``None`` and the
+caller uses the ORM. Rows are matched by primary key. Figures: ``bench/reconcile.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
@@ -30,29 +27,16 @@ from django.db.models.expressions import RawSQL
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str | dict | list):
         return value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return str(value)
+    return value.isoformat() if isinstance(value, dt.datetime | dt.date | dt.time) else str(value)
 
 
 def page_json(rows: list[dict]) -> str:
-    """A page's rows as one JSON document for ``%s::jsonb``.
-
-    orjson first: the document is mostly the rows' ``raw`` payloads, and orjson encodes it
-    ~5x faster than ``json`` (on a 500-order page that was a fifth of the writing thread's
-    time). It emits UTF-8 instead of ``\\u`` escapes and ``1e-7`` for ``1e-07``: the same
-    jsonb once PostgreSQL has parsed it. What it refuses (an int past 64 bits, a lone
-    surrogate, a non-str key) gets ``json``'s document, exactly as before. ``default`` is
-    only consulted for what the encoder cannot handle itself (Decimal, and for ``json``
-    datetime and UUID), so the common values cost no Python call each."""
+    """A page's rows as one JSON document for ``%s::jsonb``: orjson (the same jsonb once
+    PostgreSQL has parsed it), or ``json`` for what orjson refuses (an int past 64 bits, a
+    lone surrogate, a non-str key). ``default`` only sees what the encoder cannot handle."""
     try:
         return orjson.dumps(rows, default=_jsonable).decode()
     except TypeError:
-        # No blanks after separators: ~7% less to write and to parse.
         return json.dumps(rows, default=_jsonable, separators=(",", ":"))
 
 
@@ -64,22 +48,12 @@ def _plain_pre_save(f: models.Field) -> bool:
 
 
 def _row_builder(fields: list[models.Field]):
-    """obj → {column: value}. Plain fields are read straight from the instance's
-    ``__dict__`` (an unsaved instance holds every concrete field there), all in one C call;
-    only fields with a real ``pre_save`` (``auto_now``…) pay for the call. The values stay
-    as they are: ``page_json``'s encoder writes datetimes and UUIDs itself (and calls
-    ``_jsonable`` for a Decimal), which cost a Python call per value here before. One
-    builder serves one statement."""
-    asis: list[tuple[str, str]] = []
-    special = []
-    for f in fields:
-        if _plain_pre_save(f):
-            asis.append((f.column, f.attname))
-        else:
-            special.append(f)
-
-    columns = [column for column, _ in asis]
-    attnames = [attname for _, attname in asis]
+    """obj → {column: value}: plain fields read from the instance's ``__dict__`` in one
+    C call, ``pre_save`` only for fields that have a real one (``auto_now``…); values are
+    left for ``page_json``'s encoder."""
+    special = [f for f in fields if not _plain_pre_save(f)]
+    columns = [f.column for f in fields if f not in special]
+    attnames = [f.attname for f in fields if f not in special]
     # itemgetter of one name gives no tuple.
     read = itemgetter(*attnames) if len(attnames) > 1 else lambda held: tuple(held[a] for a in attnames)
 
@@ -89,8 +63,7 @@ def _row_builder(fields: list[models.Field]):
             values = read(held)
         except KeyError:  # a field not loaded: read through the instance, as before
             values = [held[a] if a in held else getattr(obj, a) for a in attnames]
-        # A key left out reads as NULL in ``jsonb_to_recordset``: the same value, and a
-        # smaller document to encode here and to parse on the server.
+        # A key left out reads as NULL in ``jsonb_to_recordset``: a smaller document.
         row = {column: value for column, value in zip(columns, values, strict=True) if value is not None}
         for f in special:
             row[f.column] = f.pre_save(obj, True)
@@ -100,17 +73,15 @@ def _row_builder(fields: list[models.Field]):
 
 
 def bulk_cursor():
-    """A cursor for the page-sized statements: on PostgreSQL one that binds parameters
-    server side (see the module doc), wrapped like any Django cursor (execute wrappers and
-    the debug query log still see every statement); elsewhere the ordinary cursor."""
+    """On PostgreSQL a cursor that binds parameters server side (psycopg's default escapes
+    them into the text in Python), wrapped like any Django cursor; elsewhere the usual one."""
     if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("server_side_binding"):
         return connection.cursor()
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        # Our statements read back only ids (no timestamps), so the time zone loader
-        # ``create_cursor`` may register does not matter here.
+        # Our statements read back only ids, so ``create_cursor``'s time zone loader is moot.
         return connection._prepare_cursor(ServerBindingCursor(connection.connection))
 
 
@@ -136,9 +107,9 @@ def _utc_timestamp_loader(base: type) -> type:
     return UtcTimestampLoader
 
 
-def _fast_timestamps_on() -> type | None:
-    """Register the fast loader on this thread's connection; returns the loader it
-    replaced (``None``: nothing changed, see ``fast_timestamps``)."""
+def fast_timestamps_for_connection() -> type | None:
+    """``fast_timestamps`` for a thread's own connection (closed after: nothing to undo);
+    returns the loader it replaced (``None``: nothing changed)."""
     if connection.vendor != "postgresql":
         return None
     from psycopg.pq import Format
@@ -146,11 +117,8 @@ def _fast_timestamps_on() -> type | None:
     connection.ensure_connection()
     pg = connection.connection
     current = pg.adapters.get_loader(_TIMESTAMPTZ_OID, Format.TEXT)
-    if (
-        current is None
-        or getattr(current, "timezone", None) is not dt.UTC
-        or pg.info.parameter_status("TimeZone") != "UTC"
-    ):
+    utc = getattr(current, "timezone", None) is dt.UTC and pg.info.parameter_status("TimeZone") == "UTC"
+    if current is None or not utc:
         return None
     pg.adapters.register_loader(_TIMESTAMPTZ_OID, _utc_timestamp_loader(current))
     return current
@@ -158,13 +126,10 @@ def _fast_timestamps_on() -> type | None:
 
 @contextlib.contextmanager
 def fast_timestamps() -> Iterator[None]:
-    """This thread's PostgreSQL connection reads ``timestamptz`` values with
-    ``datetime.fromisoformat`` (C) instead of Django's loader, psycopg's pure-Python
-    regular expression: a page of held orders carries ~2,500 timestamps, and reading them
-    was a fifth of a steady-state reconcile page's CPU. The values are the same: in a UTC
-    session Django's loader gives the printed time with ``tzinfo=timezone.utc``, and so
-    does this one. Only when Django reads in UTC (else nothing changes); undone after."""
-    current = _fast_timestamps_on()
+    """This thread's PostgreSQL connection reads ``timestamptz`` with
+    ``datetime.fromisoformat`` (C) instead of Django's regular-expression loader: the same
+    values in a UTC session (elsewhere nothing changes). Undone after."""
+    current = fast_timestamps_for_connection()
     if current is None:
         yield
         return
@@ -174,12 +139,6 @@ def fast_timestamps() -> Iterator[None]:
     finally:
         if not pg.closed:
             pg.adapters.register_loader(_TIMESTAMPTZ_OID, current)
-
-
-def fast_timestamps_for_connection() -> None:
-    """``fast_timestamps`` for a connection that is closed when its work is done (a
-    thread's own), so nothing has to be undone."""
-    _fast_timestamps_on()
 
 
 _ARRAY_TYPES = {models.UUIDField: "uuid", models.BigAutoField: "bigint", models.AutoField: "integer"}
@@ -194,9 +153,9 @@ def ids_filter(model: type[models.Model], name: str, ids) -> Q | RawSQL:
     if connection.vendor != "postgresql" or array_type is None:
         return Q(**{f"{name}__in": ids})
     qn = connection.ops.quote_name
-    # The ids travel as a bound parameter; only names from the model go into the SQL text.
-    # A uuid as its 32 hex digits (read alike by PostgreSQL, a third of ``str()``'s cost).
+    # Only model names go into the text; the ids are one parameter (a uuid as 32 hex digits).
     literal = "{" + ",".join(i.hex if type(i) is uuid.UUID else str(i) for i in ids) + "}"
+    # bench.reconcile ratio: a page's ids as one array parameter, not each adapted on its own.
     return RawSQL(  # noqa: S611
         f"{qn(model._meta.db_table)}.{qn(f.column)} = ANY(%s::{array_type}[])",
         [literal],
@@ -222,6 +181,7 @@ def values_insert(model: type[models.Model], objs: list) -> bool:
     build = _row_builder(fields)
     rows = [build(obj) for obj in objs]
     names = ", ".join(qn(f.column) for f in fields)
+    # bench.reconcile ratio: the page as one jsonb parameter, not bulk_create's UNNEST arrays.
     sql = (
         f"INSERT INTO {qn(meta.db_table)} ({names}) SELECT {names} FROM {_recordset(fields)} "  # noqa: S608
         f"RETURNING {qn(meta.pk.column)}, {qn('drgreen_id')}"
@@ -240,10 +200,8 @@ def values_insert(model: type[models.Model], objs: list) -> bool:
 @dataclass
 class Guarded:
     """A time field that one page UPDATE moves forward (never back) on just the rows that
-    still hold what was read: ``expected`` {pk: values of ``match``}, as a compare-and-swap.
-    The statement fills ``lost`` with the rows where they no longer matched (someone else
-    wrote them since), so that the caller can re-read and re-plan those; nothing else of
-    the row is guarded. PostgreSQL only."""
+    still hold ``expected`` {pk: values of ``match``}, as a compare-and-swap; ``lost`` gets
+    the rows that no longer matched, for the caller to re-read. PostgreSQL only."""
 
     field: str
     match: tuple[str, ...]
@@ -325,6 +283,7 @@ def values_update(
                     if (when := guarded.when.get(row["pk__"])) is not None:
                         row["g_when__"] = when
                         row.update({f"g{i}__": v for i, v in enumerate(guarded.expected[row["pk__"]])})
+            # bench.reconcile ratio: one jsonb parameter, not bulk_update's CASE per row and field.
             sql = (
                 f"UPDATE {table} SET {', '.join(sets)} "  # noqa: S608
                 f"FROM {_recordset(fields, extra=extra)} WHERE {where}{returning}"
@@ -342,6 +301,7 @@ def values_update(
             for obj in chunk:
                 params.append(obj.pk)
                 params.extend(f.get_db_prep_save(value(obj, f), connection) for f in fields)
+            # bench.reconcile queries_per_page (SQLite: held by test_query_counts): one per page.
             sql = (
                 f"WITH v ({columns}) AS (VALUES {', '.join([row_sql] * len(chunk))}) "  # noqa: S608
                 f"UPDATE {table} SET {', '.join(sets)} FROM v WHERE {where}"
@@ -355,8 +315,7 @@ def status_observed_advance(
 ) -> set[int] | None:
     """``status_observed_at`` moved forward to ``observed_at`` (never back) for the rows of
     ``guards`` (pk, status_sequence, status_fingerprint) still at that sequence and
-    fingerprint; the pks updated, or ``None`` on a backend without ``UPDATE … FROM``.
-    bench.reconcile ``queries_per_page``: one statement per page instead of one per order."""
+    fingerprint; the pks updated, or ``None`` on a backend without ``UPDATE … FROM``."""
     vendor = connection.vendor
     if vendor not in ("postgresql", "sqlite") or not guards:
         return None
@@ -373,7 +332,7 @@ def status_observed_advance(
         prefix = f"WITH v (pk__, seq__, fp__) AS (VALUES {', '.join(['(%s, %s, %s)'] * len(guards))}) "
         source = "v"
         params = [x for g in guards for x in g] + [observed, observed]
-    # Joined on the primary key, so each row is an index lookup whatever the table size.
+    # bench.reconcile queries_per_page: one statement per page instead of one per order.
     sql = (
         f"{prefix}UPDATE {table} SET status_observed_at = {greatest}(COALESCE(status_observed_at, %s), %s) "  # noqa: S608
         f"FROM {source} WHERE {table}.{pk} = v.pk__ AND {table}.status_sequence = v.seq__ "

@@ -1,8 +1,5 @@
-"""Commits that do not wait for the WAL flush (PostgreSQL only; elsewhere a no-op).
-
-Justified by ``bench.reconcile`` ``ratio``: each page commit and each fetched page's
-ledger row waited for the disk, which the fetch-only walk never does.
-"""
+"""Commits that do not wait for the WAL flush (PostgreSQL only; elsewhere a no-op). A crash
+of the database can lose only the last such commits, never corrupt them."""
 
 from __future__ import annotations
 
@@ -11,12 +8,11 @@ from django.db import connection
 
 def commit_unflushed(*, transaction_only: bool) -> None:
     """``synchronous_commit = off`` for the current transaction (``transaction_only``) or
-    for the rest of this connection's session. A crash of the database can lose only the
-    last such commits, never corrupt them."""
+    for the rest of this connection's session."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        # bench.reconcile ratio: a page's commit no longer waits for the WAL flush.
+        # bench.reconcile ratio: a page's commit and its ledger rows no longer wait for the WAL flush.
         cursor.execute(
             "SET LOCAL synchronous_commit = off" if transaction_only else "SET synchronous_commit = off"
         )

@@ -18,7 +18,6 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from integration.conf import drgreen_settings
-from integration.db import statements as sql
 from integration.drgreen import CallRecord, DrGreenClient
 from integration.models import ApiCall
 from integration.observability.redaction import scrub_text
@@ -138,8 +137,8 @@ def _uncommitted(rows: list[ApiCall]) -> list[ApiCall]:
     return list(rows)
 
 
-def ledger_flush(batch: sql.Batch | None = None) -> None:
-    """Write the held-back rows now, in the current transaction (in ``batch``, if given).
+def ledger_flush() -> None:
+    """Write the held-back rows now, in the current transaction.
     They leave the buffer only once that transaction commits, so a rolled-back (and
     retried) outcome loses none."""
     rows = _deferred.get()
@@ -148,8 +147,7 @@ def ledger_flush(batch: sql.Batch | None = None) -> None:
     written = _uncommitted(rows)
     # Not caught here, unlike a lone row: inside a transaction a failed statement would
     # poison the caller's outcome write anyway, and it must not go on as if it were fine.
-    # A hand-written INSERT (no ids read back): this runs on the checkout's hot path.
-    sql.insert_many(written, batch=batch)
+    ApiCall.objects.bulk_create(written)
 
     def forget() -> None:
         rows[:] = [row for row in rows if not any(row is done for done in written)]

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from integration.db import statements as sql
 from integration.models import Client, Order, OrderPlacement, StatusChange
 from integration.selectors.orders import order_display_status
 
@@ -58,7 +57,7 @@ def _order_statuses(order_status: str, admin_approval: str, payment_status: str)
     }
 
 
-def order_created_fact(order: Order, *, correlation_id=None) -> Fact:
+def order_created_fact(order: Order) -> Fact:
     return Fact(
         type=ORDER_CREATED,
         key=f"{ORDER_CREATED}:{order.drgreen_id}",
@@ -71,7 +70,7 @@ def order_created_fact(order: Order, *, correlation_id=None) -> Fact:
             "invoiceNumber": order.invoice_number or None,
             **_order_statuses(order.order_status, order.admin_approval, order.payment_status),
             "origin": order.origin or None,
-            "correlationId": _str(correlation_id),
+            "correlationId": None,
             "customerId": None,
         },
     )
@@ -116,27 +115,6 @@ def order_status_changes(changes: list[StatusChange], *, orders: dict[int, Order
             )
         )
     events_record(facts)
-
-
-def checkout_placed(*, order: Order, placement: OrderPlacement, at: datetime, batch: sql.Batch) -> None:
-    """The checkout's common success, in its batched flight: ``order.created`` for the
-    order it inserts and ``placement.placed`` for the placement it moves, in one statement.
-    ``placement`` is the claimed instance (not yet marked placed); ``order`` has no pk yet."""
-    placed = Fact(
-        type=PLACEMENT_PLACED,
-        key=f"{PLACEMENT_PLACED}:{placement.correlation_id}",
-        occurred_at=at,
-        order_drgreen_id=order.drgreen_id,
-        client_pk=placement.client_id,
-        data={
-            "correlationId": str(placement.correlation_id),
-            "state": "placed",
-            "orderId": str(order.drgreen_id),
-            "customerId": None,
-        },
-    )
-    created = order_created_fact(order, correlation_id=placement.correlation_id)
-    events_record([created, placed], batch=batch)
 
 
 def placement_fact(placement: OrderPlacement, *, type: str, at: datetime) -> Fact:

@@ -9,6 +9,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from integration.models import (
     Client,
@@ -127,6 +128,28 @@ def test_stock_is_checked_in_the_first_shipping_rows_country():
     checked = client_for_checks(client.pk)
     assert shipping_country(checked) == "GBR" == client.primary_shipping_country_code
     assert "raw" in checked.get_deferred_fields()
+
+
+def test_the_checks_read_the_client_as_the_orm_does_without_its_widest_fields():
+    when = timezone.now().replace(microsecond=123456)
+    client = Client.objects.create(
+        drgreen_id=uuid.uuid4(),
+        cart_id=uuid.uuid4(),
+        is_kyc_verified=True,
+        is_active=False,
+        verified_at=when,
+        admin_approval="VERIFIED",
+        shipping_country_code="PRT",
+    )
+    ours, theirs = client_for_checks(client.pk), Client.objects.get(pk=client.pk)
+    for f in Client._meta.concrete_fields:
+        if f.name in ("raw", "business_address"):
+            assert f.attname in ours.get_deferred_fields()
+        else:
+            assert getattr(ours, f.attname) == getattr(theirs, f.attname), f.name
+    assert ours.verified_at == when and ours.is_active is False and ours.first_shipping_country is None
+    with pytest.raises(Client.DoesNotExist):
+        client_for_checks(client.pk + 1000)
 
 
 def test_a_client_rejected_after_approval_stays_active_and_is_refused_at_the_approval_gate(seeded):
