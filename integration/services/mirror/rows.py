@@ -273,7 +273,7 @@ def bulk_write(
     field to the time each row should move it forward to (see ``monotonic``). Rows are
     written in pk order so two workers lock overlapping rows in the same order.
     ``guarded`` (PostgreSQL): one more field, written as a compare-and-swap in the same
-    statement (``bulk_sql.Guarded``); its rows are written even with nothing else to, its
+    statement (``db.bulk.Guarded``); its rows are written even with nothing else to, its
     instances then hold what was written, and ``guarded.lost`` says where it was not."""
     monotonic_fields = monotonic_fields or {}
     wanted = guarded.when if guarded is not None else {}

@@ -192,7 +192,7 @@ def statuses_apply(
 
     ``deferred`` (a list): the plans that only move ``status_observed_at`` forward (most
     of a sweep's page) are not written here but appended to it, for the caller to write
-    in its own page UPDATE as a compare-and-swap (``bulk_sql.Guarded``), one statement instead
+    in its own page UPDATE as a compare-and-swap (``db.bulk.Guarded``), one statement instead
     of two for each such row; the caller passes the ones that lost back through here."""
     incoming_by_pk = {order.pk: incoming for order, incoming in pairs}
     orders = {order.pk: order for order, _ in pairs}
