@@ -42,9 +42,8 @@ def page_json(rows: list[dict]) -> str:
 
 def _plain_pre_save(f: models.Field) -> bool:
     # Date/DateTime fields override pre_save only for auto_now/auto_now_add.
-    if type(f).pre_save is models.Field.pre_save:
-        return True
-    return isinstance(f, models.DateField) and not (f.auto_now or f.auto_now_add)
+    plain = type(f).pre_save is models.Field.pre_save
+    return plain or (isinstance(f, models.DateField) and not (f.auto_now or f.auto_now_add))
 
 
 def _row_builder(fields: list[models.Field]):
@@ -130,14 +129,11 @@ def fast_timestamps() -> Iterator[None]:
     ``datetime.fromisoformat`` (C) instead of Django's regular-expression loader: the same
     values in a UTC session (elsewhere nothing changes). Undone after."""
     current = fast_timestamps_for_connection()
-    if current is None:
-        yield
-        return
-    pg = connection.connection
+    pg = connection.connection if current is not None else None
     try:
         yield
     finally:
-        if not pg.closed:
+        if pg is not None and not pg.closed:
             pg.adapters.register_loader(_TIMESTAMPTZ_OID, current)
 
 
