@@ -57,7 +57,7 @@ def order_refresh(self, order_id: int | str) -> dict:
     """Re-read one order (local pk or Dr Green id) from Dr Green."""
     drgreen_id = _drgreen_id(Order, order_id)
     try:
-        return refresh.order_refresh(drgreen_id=drgreen_id, worker=worker_name(self)).as_dict()
+        return refresh.mirror_refresh(drgreen_id=drgreen_id, kind="order", worker=worker_name(self)).as_dict()
     except READ_RETRY_ERRORS as exc:
         raise self.retry(exc=exc, countdown=retry_countdown(exc, self.request.retries)) from exc
 
@@ -67,6 +67,8 @@ def client_refresh(self, client_id: int | str) -> dict:
     """Re-read one client (local pk or Dr Green id) and its orders from Dr Green."""
     drgreen_id = _drgreen_id(Client, client_id)
     try:
-        return refresh.client_refresh(drgreen_id=drgreen_id, worker=worker_name(self)).as_dict()
+        return refresh.mirror_refresh(
+            drgreen_id=drgreen_id, kind="client", worker=worker_name(self)
+        ).as_dict()
     except READ_RETRY_ERRORS as exc:
         raise self.retry(exc=exc, countdown=retry_countdown(exc, self.request.retries)) from exc
