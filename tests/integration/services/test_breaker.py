@@ -9,7 +9,7 @@ import pytest
 from integration.models import BreakerState, Order, SyncRun
 from integration.services.breaker import breaker_allow, breaker_record_failure
 from integration.services.drgreen_api import drgreen_client
-from integration.services.polling.health import sync_health
+from integration.services.polling.freshness import sync_health
 from integration.services.polling.heartbeat import orders_heartbeat
 from integration.services.polling.reconcile import mirror_reconcile
 from integration.services.polling.sweeps import orders_sweep_due
