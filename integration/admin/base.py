@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from integration.models import BreakerState
-from integration.services.mirror.parsing import redact
+from integration.services.mirror.parsing import payload_redact
 
 from .display import console_link, pretty_json
 from .enqueue import MAX_ROWS_PER_ACTION, TaskRef, TaskUnavailable, enqueue
@@ -187,7 +187,7 @@ class MirroredAdmin(ReadOnlyAdmin):
     def raw_pretty(self, obj):
         # raw is stored redacted already; redacting again keeps that true for rows written
         # before a key joined REDACTED_KEYS (medical data must never reach this page).
-        return pretty_json(redact(obj.raw))
+        return pretty_json(payload_redact(obj.raw))
 
     @admin.display(description="in Dr Green", boolean=True, ordering="remote_missing_since")
     def present_remotely(self, obj):
