@@ -220,6 +220,13 @@ def test_services_import_no_faces_but_the_allowed_enqueues():
     assert bad == set()
 
 
+def test_selectors_import_no_faces():
+    edges = Modules().graph(deep=True)
+    faces = {"api", "admin", "tasks", "management", "demo"}
+    bad = {(m, t) for m, ts in edges.items() if _layer(m) == "selectors" for t in ts if _layer(t) in faces}
+    assert bad == set()
+
+
 def test_the_scan_sees_a_loop(tmp_path):
     """The scan can fail: a copy of the package with one module-level import added that
     closes a loop (the mirror reaching up into polling) has one more loop."""
