@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         from integration.services.polling.heartbeat import orders_heartbeat
         from integration.services.polling.kyc import clients_kyc_sweep
         from integration.services.polling.reconcile import mirror_reconcile
-        from integration.services.polling.sweeps import orders_sweep_due
+        from integration.services.polling.sweeps import orders_sweep
 
         with fresh_database() as db:
             total = math.ceil(args.active_orders / ACTIVE_SHARE)
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                     sim_offset = offset
                 now = start + timedelta(seconds=offset)
                 if action == "sweep":
-                    orders_sweep_due(now=now, worker="bench")
+                    orders_sweep(now=now, worker="bench")
                 elif action == "heartbeat":
                     orders_heartbeat(now=now, worker="bench")
                     nxt = heartbeat.interval_after(now).total_seconds()

@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import sys
 from pathlib import Path
 
 from sandbox.testing import SandboxProcess
 
 from . import soak_clock
+from .sync_common import throwaway_database_drop, throwaway_database_url, workers_start
 
 
 def boot(tmp: Path, sb: SandboxProcess, keys: dict) -> str:
@@ -33,18 +33,7 @@ def boot(tmp: Path, sb: SandboxProcess, keys: dict) -> str:
             "LOG_LEVEL": "WARNING",
         }
     )
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        base, _, _name = url.rpartition("/")
-        name = f"soak_{os.getpid()}"
-        with psycopg.connect(
-            f"{base}/postgres".replace("postgres://", "postgresql://", 1), autocommit=True
-        ) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            c.execute(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = f"{base}/{name}"
+    throwaway_database_url(prefix="soak")
     soak_clock.install()
     import django
 
@@ -58,42 +47,8 @@ def boot(tmp: Path, sb: SandboxProcess, keys: dict) -> str:
 
 
 def drop_database() -> None:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")) and url.rsplit("/", 1)[1].startswith("soak_"):
-        import psycopg
-        from django.db import connections
-
-        connections.close_all()
-        base, _, name = url.rpartition("/")
-        with psycopg.connect(
-            f"{base}/postgres".replace("postgres://", "postgresql://", 1), autocommit=True
-        ) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    throwaway_database_drop(prefix="soak")
 
 
 def start_workers(n: int, tmp: Path) -> list[subprocess.Popen]:
-    procs = []
-    for i in range(n):
-        log = open(tmp / f"worker{i + 1}.log", "wb")  # noqa: SIM115 - lives as long as the worker
-        procs.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "bench.soak_worker",
-                    "--pool",
-                    "solo",
-                    "-n",
-                    f"soak{i + 1}@%h",
-                    "--loglevel",
-                    "WARNING",
-                    "--without-mingle",
-                    "--without-gossip",
-                ],
-                cwd=Path(__file__).resolve().parent.parent,
-                env=dict(os.environ),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        )
-    return procs
+    return workers_start(count=n, log_dir=tmp, command=["bench.soak_worker"], node="soak")

@@ -1,5 +1,5 @@
-"""Shared plumbing for the polling and reconcile benchmarks (Django boot, throwaway
-database, statement counting, peak RSS)."""
+"""Shared plumbing of the benchmarks (Django boot, throwaway databases, Celery worker
+processes, statement counting, peak RSS)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,16 @@ import logging
 import os
 import resource
 import secrets
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+_POSTGRES = ("postgres://", "postgresql://")
 _CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 
 
@@ -58,6 +63,70 @@ def fresh_database() -> Iterator[str]:
         return
     call_command("migrate", verbosity=0, interactive=False)
     yield f"{connection.vendor}:{connection.settings_dict['NAME']}"
+
+
+def throwaway_database_url(*, prefix: str) -> None:
+    """For benchmarks whose workers are processes of their own (soak, webhooks), before Django
+    loads: point ``DATABASE_URL`` at a new, empty PostgreSQL database ``<prefix>_<pid>`` next
+    to the one named (never that one), which the workers then inherit. SQLite: unchanged."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(_POSTGRES):
+        return
+    base = url.rpartition("/")[0]
+    name = f"{prefix}_{os.getpid()}"
+    with _server_connection(base) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        c.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = f"{base}/{name}"
+
+
+def throwaway_database_drop(*, prefix: str) -> None:
+    """Drop the database :func:`throwaway_database_url` made (only one named ``<prefix>_…``)."""
+    url = os.environ.get("DATABASE_URL", "")
+    base, _, name = url.rpartition("/")
+    if not (url.startswith(_POSTGRES) and name.startswith(f"{prefix}_")):
+        return
+    from django.db import connections
+
+    connections.close_all()
+    with _server_connection(base) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _server_connection(base: str):
+    import psycopg
+
+    return psycopg.connect(f"{base}/postgres".replace("postgres://", "postgresql://", 1), autocommit=True)
+
+
+def workers_start(*, count: int, log_dir: Path, command: list[str], node: str) -> list[subprocess.Popen]:
+    """``count`` solo-pool Celery workers started with ``python -m <command>``, named
+    ``<node><i>@host``, each logging to ``log_dir/worker<i>.log``; they inherit the environment."""
+    procs = []
+    for i in range(count):
+        log = open(log_dir / f"worker{i + 1}.log", "wb")  # noqa: SIM115 - lives as long as the worker
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    *command,
+                    "--pool",
+                    "solo",
+                    "-n",
+                    f"{node}{i + 1}@%h",
+                    "--loglevel",
+                    "WARNING",
+                    "--without-mingle",
+                    "--without-gossip",
+                ],
+                cwd=ROOT,
+                env=dict(os.environ),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        )
+    return procs
 
 
 class StatementCounter:

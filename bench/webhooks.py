@@ -31,7 +31,6 @@ import json
 import os
 import secrets
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -40,6 +39,8 @@ from collections import defaultdict
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from .sync_common import throwaway_database_drop, throwaway_database_url, workers_start
 
 ROOT = Path(__file__).resolve().parent.parent
 STATUS_CYCLE = ("PENDING", "PROCESSING", "SHIPPED")
@@ -122,21 +123,12 @@ def boot(tmp: Path) -> str:
             "DJANGO_DEBUG": "false",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DRGREEN_WEBHOOKS_ALLOW_PRIVATE": "true",
+            # No web processes here (harness + workers): a per-process cache is allowed.
+            "WEB_CONCURRENCY": "1",
             "LOG_LEVEL": "WARNING",
         }
     )
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        base, _, _name = url.rpartition("/")
-        name = f"whbench_{os.getpid()}"
-        with psycopg.connect(
-            f"{base}/postgres".replace("postgres://", "postgresql://", 1), autocommit=True
-        ) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            c.execute(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = f"{base}/{name}"
+    throwaway_database_url(prefix="whbench")
     import django
 
     django.setup()
@@ -149,48 +141,13 @@ def boot(tmp: Path) -> str:
 
 
 def drop_database() -> None:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")) and url.rsplit("/", 1)[1].startswith("whbench_"):
-        import psycopg
-        from django.db import connections
-
-        connections.close_all()
-        base, _, name = url.rpartition("/")
-        with psycopg.connect(
-            f"{base}/postgres".replace("postgres://", "postgresql://", 1), autocommit=True
-        ) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    throwaway_database_drop(prefix="whbench")
 
 
 def start_workers(n: int, tmp: Path) -> list[subprocess.Popen]:
-    procs = []
-    for i in range(n):
-        log = open(tmp / f"worker{i + 1}.log", "wb")  # noqa: SIM115 - lives as long as the worker
-        procs.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "drgreen_store",
-                    "worker",
-                    "--pool",
-                    "solo",
-                    "-n",
-                    f"whbench{i + 1}@%h",
-                    "--loglevel",
-                    "WARNING",
-                    "--without-mingle",
-                    "--without-gossip",
-                ],
-                cwd=ROOT,
-                env=dict(os.environ),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        )
-    return procs
+    return workers_start(
+        count=n, log_dir=tmp, command=["celery", "-A", "drgreen_store", "worker"], node="whbench"
+    )
 
 
 def order_item(order_id: str, client_id: str, status: str) -> dict:

@@ -30,7 +30,7 @@ def _production_guard(sender=None, **kwargs) -> None:
         django.setup()
     from django.core.exceptions import ImproperlyConfigured
 
-    from integration.observability.checks import production_guard
+    from integration.checks import production_guard
 
     try:
         production_guard()

@@ -28,7 +28,7 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 # Off unless asked for: the dev runner (`dev.py up`) and the test suite turn it on.
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # The default key is only for local development; with DEBUG off every command (and gunicorn,
-# Celery) refuses to start on it (drgreen.E101, integration.observability.checks).
+# Celery) refuses to start on it (drgreen.E101, integration.checks).
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-insecure-drgreen-store-change-me-" + "x" * 24)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])

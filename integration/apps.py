@@ -7,7 +7,7 @@ class IntegrationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the system checks (drgreen.E00x) with Django's check framework.
+        # Registers the system checks (drgreen.E00x keys, drgreen.E1xx production and deploy).
         from . import checks  # noqa: F401
 
         self._connect_observability()
@@ -17,11 +17,10 @@ class IntegrationConfig(AppConfig):
         from . import receivers  # noqa: F401
 
     def _connect_observability(self) -> None:
-        # Correlation ids travel from the publisher into Celery tasks (web, worker and beat);
-        # the deploy checks (drgreen.E1xx) guard production settings.
+        # Correlation ids travel from the publisher into Celery tasks (web, worker and beat).
         from django.core.signals import setting_changed
 
-        from .observability import celery_hooks, checks  # noqa: F401
+        from .observability import celery_hooks  # noqa: F401
         from .observability.redaction import forget_configured_secrets
 
         setting_changed.connect(forget_configured_secrets, dispatch_uid="drgreen.redaction.secrets")

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from django.apps import apps
 
-from . import selectors
+from integration.selectors import console as selectors
+
 from .display import changelist_url
 
 

@@ -24,20 +24,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from integration.models import BreakerState
-from integration.services.mirror.parsing import redact
+from integration.services.mirror.parsing import payload_redact
 
 from .display import console_link, pretty_json
 from .enqueue import MAX_ROWS_PER_ACTION, TaskRef, TaskUnavailable, enqueue
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """View-only admin: nothing here is edited by hand (the data comes from Dr Green or
-    from the integration's own bookkeeping, and a hand edit would hide the truth)."""
-
-    # The count of all rows (next to a filtered count) is one more COUNT over a big table on
-    # every filtered page; staff rarely need it.
-    show_full_result_count = False
-    list_per_page = 50
+class NoWrites:
+    """No add, change or delete, for anyone (view permission still applies)."""
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -47,6 +41,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(NoWrites, admin.ModelAdmin):
+    """View-only admin: nothing here is edited by hand (the data comes from Dr Green or
+    from the integration's own bookkeeping, and a hand edit would hide the truth)."""
+
+    # The count of all rows (next to a filtered count) is one more COUNT over a big table on
+    # every filtered page; staff rarely need it.
+    show_full_result_count = False
+    list_per_page = 50
 
     # UUID columns searched by exact value when the search term is a UUID (text lookups on
     # a UUID column differ between SQLite, which stores hex without dashes, and PostgreSQL).
@@ -187,7 +191,7 @@ class MirroredAdmin(ReadOnlyAdmin):
     def raw_pretty(self, obj):
         # raw is stored redacted already; redacting again keeps that true for rows written
         # before a key joined REDACTED_KEYS (medical data must never reach this page).
-        return pretty_json(redact(obj.raw))
+        return pretty_json(payload_redact(obj.raw))
 
     @admin.display(description="in Dr Green", boolean=True, ordering="remote_missing_since")
     def present_remotely(self, obj):
@@ -246,22 +250,13 @@ class MirroredAdmin(ReadOnlyAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(NoWrites, admin.TabularInline):
     """An inline that only shows rows; links to the row's own page where it has one."""
 
     extra = 0
     max_num = 0
     can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 def yes_no_unknown(value) -> str:

@@ -13,10 +13,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from integration.services.polling.health import sync_health
+from integration.selectors import console as selectors
+from integration.services.polling.freshness import sync_health
 from integration.services.summaries import summaries_snapshot_latest
 
-from . import selectors, task_refs
+from . import task_refs
 from .charts import bar_chart
 from .enqueue import TaskUnavailable, enqueue
 

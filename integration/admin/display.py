@@ -160,10 +160,10 @@ def money(amount: Any, currency: str = "") -> str:
 
 def client_standing(client: Any) -> str:
     """The readable status the customer is shown (one shared rule in
-    ``services.onboarding.status``), plus what staff need to know on top: that a value has
+    ``services.onboarding.readable_status``), plus what staff need to know on top: that a value has
     simply not been fetched yet (a stub or a partial payload), which the customer-facing
     text cannot say."""
-    from integration.services.onboarding.status import client_readable_status
+    from integration.services.onboarding.readable_status import client_readable_status
 
     text = client_readable_status(client=client)
     unknown = [

@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from integration.models import Notification, Order, OrderLine, Sale, StatusChange
+from integration.selectors.console import STAGE_LABELS, order_stage, orders_waiting_long
 
 from . import task_refs
 from .base import MirroredAdmin, ReadOnlyInline
@@ -21,7 +22,6 @@ from .filters import (
     PresentAtDrGreenFilter,
 )
 from .privacy import AccessLoggedChangelist
-from .selectors import STAGE_LABELS, order_stage, orders_waiting_long
 
 
 def changes_html(change: StatusChange):

@@ -1,3 +1,4 @@
-"""Read-side queries for the storefront API (HackSoft "selectors"): every customer-facing
-query takes the customer and filters by it, which is what makes another customer's objects
+"""Read-side queries for the faces (HackSoft "selectors"): the storefront API's, the staff
+figures (``staff``) and the admin console's (``console``). Every customer-facing query takes
+the customer and filters by it, which is what makes another customer's objects
 invisible (not merely forbidden)."""

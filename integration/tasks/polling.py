@@ -9,27 +9,23 @@ from __future__ import annotations
 from celery import shared_task
 
 from integration.models import Client, Order
-from integration.services.polling import refresh
-from integration.services.polling.heartbeat import orders_heartbeat
-from integration.services.polling.kyc import clients_kyc_sweep
-from integration.services.polling.reconcile import mirror_reconcile
-from integration.services.polling.sweeps import orders_sweep_due
+from integration.services.polling import heartbeat, kyc, reconcile, refresh, sweeps
 from integration.tasks.base import READ_RETRY_ERRORS, IdempotentTask, ReadTask, retry_countdown, worker_name
 
 
 @shared_task(bind=True, base=IdempotentTask, name="integration.orders_sweep")
 def orders_sweep(self) -> dict:
-    return orders_sweep_due(worker=worker_name(self)).as_dict()
+    return sweeps.orders_sweep(worker=worker_name(self)).as_dict()
 
 
 @shared_task(bind=True, base=IdempotentTask, name="integration.orders_heartbeat")
-def orders_heartbeat_tick(self) -> dict:
-    return orders_heartbeat(worker=worker_name(self)).as_dict()
+def orders_heartbeat(self) -> dict:
+    return heartbeat.orders_heartbeat(worker=worker_name(self)).as_dict()
 
 
 @shared_task(bind=True, base=IdempotentTask, name="integration.clients_kyc_sweep")
-def clients_kyc_sweep_tick(self) -> dict:
-    return clients_kyc_sweep(worker=worker_name(self)).as_dict()
+def clients_kyc_sweep(self) -> dict:
+    return kyc.clients_kyc_sweep(worker=worker_name(self)).as_dict()
 
 
 # Long: a full walk of a large account takes minutes; the lease (renewed every page) keeps
@@ -41,8 +37,8 @@ def clients_kyc_sweep_tick(self) -> dict:
     time_limit=4 * 3600,
     soft_time_limit=4 * 3600 - 60,
 )
-def mirror_reconcile_run(self, dry_run: bool = False) -> dict:
-    return mirror_reconcile(dry_run=dry_run, worker=worker_name(self)).as_dict()
+def mirror_reconcile(self, dry_run: bool = False) -> dict:
+    return reconcile.mirror_reconcile(dry_run=dry_run, worker=worker_name(self)).as_dict()
 
 
 def _drgreen_id(model, value) -> str:
@@ -57,7 +53,7 @@ def order_refresh(self, order_id: int | str) -> dict:
     """Re-read one order (local pk or Dr Green id) from Dr Green."""
     drgreen_id = _drgreen_id(Order, order_id)
     try:
-        return refresh.order_refresh(drgreen_id=drgreen_id, worker=worker_name(self)).as_dict()
+        return refresh.mirror_refresh(drgreen_id=drgreen_id, kind="order", worker=worker_name(self)).as_dict()
     except READ_RETRY_ERRORS as exc:
         raise self.retry(exc=exc, countdown=retry_countdown(exc, self.request.retries)) from exc
 
@@ -67,6 +63,8 @@ def client_refresh(self, client_id: int | str) -> dict:
     """Re-read one client (local pk or Dr Green id) and its orders from Dr Green."""
     drgreen_id = _drgreen_id(Client, client_id)
     try:
-        return refresh.client_refresh(drgreen_id=drgreen_id, worker=worker_name(self)).as_dict()
+        return refresh.mirror_refresh(
+            drgreen_id=drgreen_id, kind="client", worker=worker_name(self)
+        ).as_dict()
     except READ_RETRY_ERRORS as exc:
         raise self.retry(exc=exc, countdown=retry_countdown(exc, self.request.retries)) from exc

@@ -16,7 +16,8 @@ from integration.conf import drgreen_settings
 from integration.models import OrderPlacement, PlacementState
 from integration.selectors.customers import customer_client
 from integration.selectors.orders import customer_orders
-from integration.services.checkout import order_place, placement_get
+from integration.selectors.placements import placement_get
+from integration.services.checkout import order_place
 from integration.services.storefront import RefreshPlanner
 
 from ..exceptions import ApiError
@@ -193,9 +194,7 @@ class CheckoutApi(APIView):
             ],
             execute=checkout_execute_mode(),
         )
-        data = PlacementOutputSerializer(
-            placement, context=placement_output_context(request, placement)
-        ).data
+        data = PlacementOutputSerializer(placement, context=placement_output_context(request, placement)).data
         return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -223,7 +222,5 @@ class PlacementDetailApi(APIView):
             raise ApiError("placement_not_found", "No such checkout.", status_code=404)
         placement = placement_get(correlation_id=correlation_id, client=client)
         return Response(
-            PlacementOutputSerializer(
-                placement, context=placement_output_context(request, placement)
-            ).data
+            PlacementOutputSerializer(placement, context=placement_output_context(request, placement)).data
         )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 
-from django.db import connection
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -18,19 +17,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integration.observability.health import database_ok
+
 logger = logging.getLogger("integration.api.health")
 
 BROKER_TIMEOUT_S = 2.0
-
-
-def database_ok() -> bool:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            return cursor.fetchone() == (1,)
-    except Exception:  # noqa: BLE001 - any failure means "not healthy", the log has the detail
-        logger.warning("healthz: database check failed", exc_info=True)
-        return False
 
 
 def broker_ok() -> bool:
@@ -48,7 +39,7 @@ def broker_ok() -> bool:
 
 
 def sync_figures() -> dict:
-    from integration.services.polling.health import sync_health
+    from integration.services.polling.freshness import sync_health
 
     health = sync_health(now=timezone.now())
     return {

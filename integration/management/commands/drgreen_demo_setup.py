@@ -27,7 +27,7 @@ from integration.demo.accounts import CUSTOMER_PREFIX, STAFF_USERNAME, demo_stor
 from integration.demo.webhooks import demo_endpoint_ensure
 from integration.models import Client
 from integration.services.polling.reconcile import mirror_reconcile
-from integration.services.polling.refresh import client_refresh
+from integration.services.polling.refresh import mirror_refresh
 from integration.services.webhooks import EndpointError
 
 logger = logging.getLogger("integration.demo")
@@ -140,7 +140,7 @@ class Command(BaseCommand):
         except sandbox_proxy.SandboxUnavailable:
             logger.warning("demo setup: the sandbox control plane is unreachable")
             return None
-        client_refresh(drgreen_id=candidate.drgreen_id, use_breaker=False)
+        mirror_refresh(drgreen_id=candidate.drgreen_id, kind="client", use_breaker=False)
         candidate.refresh_from_db()
         return candidate if candidate.can_order else None
 

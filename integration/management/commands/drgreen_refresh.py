@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from integration.drgreen import DrGreenError
 from integration.models import Client, Order
-from integration.services.polling.refresh import client_refresh, mirror_refresh, order_refresh
+from integration.services.polling.refresh import mirror_refresh
 
 
 class Command(BaseCommand):
@@ -41,16 +41,9 @@ class Command(BaseCommand):
             except ValueError:
                 raise CommandError(f"not a Dr Green id: {raw!r}") from None
         try:
-            if kind == "order":
-                outcome = order_refresh(
-                    drgreen_id=target, worker="manage.py drgreen_refresh", use_breaker=False
-                )
-            elif kind == "client":
-                outcome = client_refresh(
-                    drgreen_id=target, worker="manage.py drgreen_refresh", use_breaker=False
-                )
-            else:
-                outcome = mirror_refresh(drgreen_id=target, use_breaker=False)
+            outcome = mirror_refresh(
+                drgreen_id=target, kind=kind, worker="manage.py drgreen_refresh", use_breaker=False
+            )
         except DrGreenError as exc:
             self.stderr.write(f"Dr Green could not be read: {exc}")
             sys.exit(1)

@@ -8,7 +8,6 @@ calls, ``beat.py`` the sweep that finishes what requests and tasks could not.
 from .beat import placements_due, placements_sweep
 from .decision import recovery_decide
 from .driver import PlacementBusy, order_place, placement_enqueue, placement_execute, placement_recover
-from .selectors import placement_get
 from .validation import lines_hash, lines_normalize, order_validate
 
 __all__ = [
@@ -19,7 +18,6 @@ __all__ = [
     "order_validate",
     "placement_enqueue",
     "placement_execute",
-    "placement_get",
     "placement_recover",
     "placements_due",
     "placements_sweep",

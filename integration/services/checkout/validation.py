@@ -265,8 +265,10 @@ def _upstream(exc: DrGreenError) -> UpstreamError:
     return UpstreamError("Dr Green could not be reached to check the order; try again shortly.")
 
 
-def client_refresh(*, client: Client) -> Client:
-    """Re-read the client's detail (flags, shippings, cart id) through the sync path."""
+def client_detail_refresh(*, client: Client) -> Client:
+    """Re-read the client's detail (flags, shippings, cart id) through the sync path, for
+    checkout's checks: no sync run, no order walk (``polling.refresh.client_refresh`` does
+    those), and Dr Green's failures become the checkout's errors."""
     observed_at = timezone.now()
     try:
         payload = drgreen_client().get_client(str(client.drgreen_id))
@@ -312,11 +314,11 @@ def order_validate(*, client: Client, lines: list[Line]) -> Checked:
     client = client_for_checks(client.pk)
     client_refreshed = False
     if not _is_fresh(client.last_synced_at, now=now, ttl=conf.mirror_ttl_s) or client.is_stub:
-        client = client_refresh(client=client)
+        client = client_detail_refresh(client=client)
         client_refreshed = True
     problem = _client_problem(client)
     if problem is not None and not client_refreshed:
-        client = client_refresh(client=client)
+        client = client_detail_refresh(client=client)
         problem = _client_problem(client)
     if problem is not None:
         raise problem

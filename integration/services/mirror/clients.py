@@ -28,7 +28,7 @@ from .parsing import (
     parse_str,
     parse_uuid,
     parse_when,
-    redact,
+    payload_redact,
 )
 from .results import UpsertResult
 from .shippings import country_code, sync_shippings
@@ -235,7 +235,7 @@ def clients_map_list(items: list[Any]) -> list[tuple[r.Row, dict] | None]:
             mapped.append(None)
             continue
         values = {**map_client_values(item), "is_stub": False}
-        mapped.append((r.Row(drgreen_id, values=values, payload=redact(item)), item))
+        mapped.append((r.Row(drgreen_id, values=values, payload=payload_redact(item)), item))
     return mapped
 
 

@@ -32,7 +32,7 @@ from .parsing import (
     parse_str,
     parse_uuid,
     parse_when,
-    redact,
+    payload_redact,
 )
 from .rows import Row
 
@@ -93,7 +93,7 @@ def map_line(position: int, data: Any) -> LineData:
         unit_retail_price=retail,
         unit_wholesale_price=_money(strain.get("wholeSalePrice"), "strain.wholeSalePrice"),
         line_amount=amount,
-        raw=redact(data),
+        raw=payload_redact(data),
     )
 
 
@@ -171,7 +171,7 @@ def map_order(
     if ref is not None:
         values["client_drgreen_id"] = ref.drgreen_id
     return OrderData(
-        row=Row(drgreen_id, values=values, fill=fill, payload=redact(item)),
+        row=Row(drgreen_id, values=values, fill=fill, payload=payload_redact(item)),
         statuses=statuses,
         client_ref=ref,
         lines=lines,

@@ -29,7 +29,7 @@ REDACTED_KEYS = frozenset({
     "address1", "address2", "landmark", "city", "state", "postalCode", "postCode",
     "rejectionNote",
 })  # fmt: skip
-# Exact types (not subclasses) that ``redact`` returns as they are.
+# Exact types (not subclasses) that ``payload_redact`` returns as they are.
 _PLAIN = frozenset({str, int, bool, type(None)})
 
 
@@ -154,7 +154,7 @@ def parse_when(value: Any, *, field: str = "timestamp") -> datetime | None:
     return parsed
 
 
-def redact(payload: Any) -> Any:
+def payload_redact(payload: Any) -> Any:
     """The payload as stored in ``raw``: the same JSON minus ``REDACTED_KEYS`` (recursively),
     with NaN/Infinity (which Python's json accepts but a JSON column rejects) as null."""
     # Leaves that pass through unchanged are not recursed into: a page of orders has
@@ -163,14 +163,14 @@ def redact(payload: Any) -> Any:
         if payload.keys().isdisjoint(REDACTED_KEYS):
             # Nothing to drop (one C-level set test over the smaller side, not a
             # membership test per key of the object in Python).
-            return {str(k): v if type(v) in _PLAIN else redact(v) for k, v in payload.items()}
+            return {str(k): v if type(v) in _PLAIN else payload_redact(v) for k, v in payload.items()}
         return {
-            str(k): v if type(v) in _PLAIN else redact(v)
+            str(k): v if type(v) in _PLAIN else payload_redact(v)
             for k, v in payload.items()
             if k not in REDACTED_KEYS
         }
     if isinstance(payload, list | tuple):
-        return [v if type(v) in _PLAIN else redact(v) for v in payload]
+        return [v if type(v) in _PLAIN else payload_redact(v) for v in payload]
     if isinstance(payload, float) and not math.isfinite(payload):
         return None
     return payload

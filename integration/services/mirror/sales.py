@@ -12,7 +12,7 @@ from integration.models import Order, Sale
 
 from . import rows as r
 from .clients import client_ref_from, clients_ensure
-from .parsing import as_dict, parse_str, parse_uuid, parse_when, redact
+from .parsing import as_dict, parse_str, parse_uuid, parse_when, payload_redact
 from .results import UpsertResult
 from .transactions import run_page
 
@@ -38,7 +38,7 @@ def map_sale(item: Any) -> tuple[r.Row, Any] | None:
     if ref is not None:
         values["client_drgreen_id"] = ref.drgreen_id
     # The description is free text (it may copy a name): the column holds it, raw does not.
-    payload = redact({k: v for k, v in item.items() if k != "description"})
+    payload = payload_redact({k: v for k, v in item.items() if k != "description"})
     return r.Row(drgreen_id, values=values, payload=payload), ref
 
 

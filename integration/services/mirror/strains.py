@@ -20,7 +20,7 @@ from .parsing import (
     parse_str,
     parse_uuid,
     parse_when,
-    redact,
+    payload_redact,
 )
 from .results import UpsertResult
 from .transactions import run_page
@@ -99,7 +99,7 @@ def map_strain(item: Any, *, country_code: str | None) -> tuple[r.Row, dict[str,
             flag = parse_bool(item.get(key), field=key)
             if flag is not None:
                 values[name] = flag
-    return r.Row(drgreen_id, values=values, payload=redact(item)), availability
+    return r.Row(drgreen_id, values=values, payload=payload_redact(item)), availability
 
 
 def _upsert_strains(

@@ -13,8 +13,8 @@ from integration.conf import CHANNEL_EMAIL
 from .creation import CreateResult, notifications_create_for_change, order_recipient
 from .delivery import notification_enqueue, notification_resend, notification_send
 from .messages import RULES, Choice, message_for_change
+from .pending import notifications_send_pending
 from .rendering import format_amount, notification_email
-from .sweep import notifications_send_pending
 
 __all__ = [
     "CHANNEL_EMAIL",

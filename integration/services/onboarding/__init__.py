@@ -3,8 +3,8 @@
 from .countries import ALPHA2_TO_ALPHA3, country_alpha3
 from .email_proof import client_link_by_staff, link_proof_confirm
 from .payload import registration_payload_build
+from .readable_status import client_readable_status, registration_readable_status
 from .registration import client_register, registration_submit, registrations_retry_due
-from .status import client_readable_status, registration_readable_status
 
 __all__ = [
     "ALPHA2_TO_ALPHA3",

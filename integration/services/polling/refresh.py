@@ -28,78 +28,75 @@ def _uuid(value: uuid.UUID | str) -> uuid.UUID:
     return parsed
 
 
-def order_refresh(
+def mirror_refresh(
     *,
     drgreen_id: uuid.UUID | str,
+    kind: str | None = None,
     now: datetime | None = None,
     worker: str | None = None,
     use_breaker: bool = True,
 ) -> SyncOutcome:
-    """Re-read one order from Dr Green. ``stats["found"]`` says whether Dr Green has it."""
-    return _refresh_run(
-        "refresh.order", _refresh_order, _uuid(drgreen_id), now=now, worker=worker, use_breaker=use_breaker
-    )
+    """Re-read one order (``kind="order"``) or one client (``kind="client"``) from Dr Green.
+
+    Without ``kind``, whatever ``drgreen_id`` names: a mirrored client or order, else ask Dr
+    Green (order first: its detail answers 200-null rather than an error for unknown ids).
+    ``stats["found"]`` says whether Dr Green has it.
+    """
+    target = _uuid(drgreen_id)
+
+    def run(what: str) -> SyncOutcome:
+        return _refresh_run(what, target, now=now, worker=worker, use_breaker=use_breaker)
+
+    if kind is not None:
+        if kind not in _READERS:
+            raise ValueError(f"kind must be one of {sorted(_READERS)}, not {kind!r}")
+        return run(kind)
+    if Client.objects.filter(drgreen_id=target).exists():
+        return run("client")
+    outcome = run("order")
+    if outcome.stats.get("found") or Order.objects.filter(drgreen_id=target).exists():
+        return outcome
+    return run("client")
 
 
-def _refresh_run(kind, refresh, drgreen_id: uuid.UUID, *, now, worker, use_breaker) -> SyncOutcome:
+def _refresh_run(kind: str, drgreen_id: uuid.UUID, *, now, worker, use_breaker) -> SyncOutcome:
     """One refresh inside its own sync run (ledger, breaker, lease); Dr Green failures are
     re-raised so the caller (a task, a staff action) can retry or report them."""
-    outcome = SyncOutcome(kind=kind, state="")
+    outcome = SyncOutcome(kind=f"refresh.{kind}", state="")
     with sync_run(
-        kind, worker=worker, now=now, use_breaker=use_breaker, reraise_upstream=True, outcome=outcome
+        outcome.kind, worker=worker, now=now, use_breaker=use_breaker, reraise_upstream=True, outcome=outcome
     ) as ctx:
         if ctx is not None:
-            ctx.stats["found"] = refresh(ctx, drgreen_id)
+            ctx.stats["found"] = _READERS[kind](ctx, drgreen_id)
     return outcome
 
 
-def _refresh_order(ctx: RunContext, order_id: uuid.UUID) -> bool:
+def _detail_read(ctx: RunContext, fetch, upsert, drgreen_id: uuid.UUID) -> bool:
+    """Read one detail and upsert it; False when Dr Green does not know the id."""
     observed = ctx.now()
     try:
-        payload = ctx.call(ctx.client.get_order, str(order_id))
+        payload = ctx.call(fetch, str(drgreen_id))
     except NotFound:
         return False
-    result = order_upsert_from_detail(payload=payload, observed_at=observed)
-    ctx.page_done(result, key="detail")
+    ctx.page_done(upsert(payload=payload, observed_at=observed), key="detail")
+    return True
+
+
+def _order_read(ctx: RunContext, order_id: uuid.UUID) -> bool:
+    if not _detail_read(ctx, ctx.client.get_order, order_upsert_from_detail, order_id):
+        return False
     client_id = Order.objects.filter(drgreen_id=order_id).values_list("client_drgreen_id", flat=True).first()
     if client_id is not None:
         walk_orders_until_seen(ctx, wanted={order_id}, key="client_ids", take=50, client_ids=[str(client_id)])
     return True
 
 
-def client_refresh(
-    *,
-    drgreen_id: uuid.UUID | str,
-    now: datetime | None = None,
-    worker: str | None = None,
-    use_breaker: bool = True,
-) -> SyncOutcome:
-    """Re-read one client (detail) and its orders (one ``clientIds`` list walk)."""
-    return _refresh_run(
-        "refresh.client", _refresh_client, _uuid(drgreen_id), now=now, worker=worker, use_breaker=use_breaker
-    )
-
-
-def _refresh_client(ctx: RunContext, client_id: uuid.UUID) -> bool:
-    observed = ctx.now()
-    try:
-        payload = ctx.call(ctx.client.get_client, str(client_id))
-    except NotFound:
+def _client_read(ctx: RunContext, client_id: uuid.UUID) -> bool:
+    if not _detail_read(ctx, ctx.client.get_client, client_upsert_from_detail, client_id):
         return False
-    result = client_upsert_from_detail(payload=payload, observed_at=observed)
-    ctx.page_done(result, key="detail")
     # wanted=∅ would stop at once; ask for a sentinel so the walk reads every page.
     walk_orders_until_seen(ctx, wanted={uuid.UUID(int=0)}, key="client_orders", client_ids=[str(client_id)])
     return True
 
 
-def mirror_refresh(*, drgreen_id: uuid.UUID | str, use_breaker: bool = True) -> SyncOutcome:
-    """Refresh whatever ``drgreen_id`` names: a mirrored order or client, else ask Dr Green
-    (order first: its detail answers 200-null rather than an error for unknown ids)."""
-    target = _uuid(drgreen_id)
-    if Client.objects.filter(drgreen_id=target).exists():
-        return client_refresh(drgreen_id=target, use_breaker=use_breaker)
-    outcome = order_refresh(drgreen_id=target, use_breaker=use_breaker)
-    if outcome.stats.get("found") or Order.objects.filter(drgreen_id=target).exists():
-        return outcome
-    return client_refresh(drgreen_id=target, use_breaker=use_breaker)
+_READERS = {"order": _order_read, "client": _client_read}

@@ -38,7 +38,7 @@ _TIER_ORDER = {TIER_REVIEW: 0, TIER_PAYMENT: 1, TIER_FULFILMENT: 2, TIER_DELIVER
 _FILTER_NAMES = ("status", "payment_status", "admin_approval")
 
 
-def orders_sweep_due(
+def orders_sweep(
     *, now: datetime | None = None, worker: str | None = None, use_lease: bool = True
 ) -> SyncOutcome:
     """Poll every order due before the next tick with filtered list sweeps (see module doc).

@@ -38,7 +38,7 @@ from integration.models import (
     ShippingAddress,
 )
 from integration.services.errors import ServiceError
-from integration.services.mirror.parsing import redact
+from integration.services.mirror.parsing import payload_redact
 
 from .retention import WAITING_STATES
 
@@ -126,7 +126,7 @@ def _strip_raw(raw):
     the sync applies to every payload it stores today)."""
     if not isinstance(raw, dict):
         return {}
-    return {source: redact(payload) for source, payload in raw.items()}
+    return {source: payload_redact(payload) for source, payload in raw.items()}
 
 
 def customer_erase(
@@ -180,7 +180,7 @@ def _erase_mirror(client_pks: list[int], drgreen_ids: list, *, now) -> dict[str,
         Order.objects.filter(pk=order.pk).update(raw=_strip_raw(order.raw), rejection_note=ERASED_TEXT)
         counts["orders"] += 1
     for line in OrderLine.objects.filter(order__in=orders).only("pk", "raw"):
-        OrderLine.objects.filter(pk=line.pk).update(raw=redact(line.raw or {}))
+        OrderLine.objects.filter(pk=line.pk).update(raw=payload_redact(line.raw or {}))
         counts["order_lines"] += 1
     # Sales: the free-text description goes (it may copy names), the stage stays.
     for sale in Sale.objects.filter(mine).only("pk", "raw"):
@@ -193,7 +193,7 @@ def _erase_mirror(client_pks: list[int], drgreen_ids: list, *, now) -> dict[str,
     # Placement evidence may hold order payloads with the client nested.
     attempts = PlacementAttempt.objects.filter(placement__client_id__in=client_pks).only("pk", "evidence")
     for attempt in attempts:
-        PlacementAttempt.objects.filter(pk=attempt.pk).update(evidence=redact(attempt.evidence or {}))
+        PlacementAttempt.objects.filter(pk=attempt.pk).update(evidence=payload_redact(attempt.evidence or {}))
         counts["placement_attempts"] += 1
     return counts
 

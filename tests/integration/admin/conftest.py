@@ -40,6 +40,24 @@ LAST = ["Nguyen", "Okafor", "Petrov", "Quinn", "Rossi", "Silva", "Tanaka", "Usma
 _seq = itertools.count(1)
 
 
+# Every model with a changelist in the console.
+CHANGELISTS = [
+    "order",
+    "client",
+    "sale",
+    "strain",
+    "orderplacement",
+    "statuschange",
+    "notification",
+    "syncrun",
+    "apicall",
+    "synclease",
+    "breakerstate",
+    "clientregistration",
+    "apitoken",
+]
+
+
 def _user(username: str, *, group: str | None = None, superuser: bool = False) -> User:
     groups_ensure()
     user = User.objects.create_user(

@@ -7,23 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from .conftest import make_world
-
-CHANGELISTS = [
-    "order",
-    "client",
-    "sale",
-    "strain",
-    "orderplacement",
-    "statuschange",
-    "notification",
-    "syncrun",
-    "apicall",
-    "synclease",
-    "breakerstate",
-    "clientregistration",
-    "apitoken",
-]
+from .conftest import CHANGELISTS, make_world
 
 
 def _count(client, url: str) -> int:

@@ -9,10 +9,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from integration.admin import selectors
 from integration.admin.charts import bar_chart
 from integration.drgreen.errors import ServerError
 from integration.models import ApiCall, BreakerState, Order, SyncRun
+from integration.selectors import console as selectors
 from integration.services import summaries
 
 from .conftest import make_order, make_strain

@@ -7,8 +7,8 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from integration.admin import selectors
 from integration.models import BreakerState, Order
+from integration.selectors import console as selectors
 
 from .conftest import add_change, make_order
 

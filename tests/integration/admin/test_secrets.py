@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from integration.models import ApiCall, ApiToken, SyncRun
 
-from .conftest import add_change, make_order
+from .conftest import CHANGELISTS, add_change, make_order
 
 SECRET = "ZZ-unmistakable-drgreen-secret-value-ZZ"
 API_KEY = "ZZ-unmistakable-drgreen-api-key-ZZ"
@@ -58,21 +58,7 @@ def world(db):
 def test_drgreen_keys_never_appear_on_any_page(admin_client_, world, settings):
     settings.DRGREEN = {**settings.DRGREEN, "SECRET_KEY": SECRET, "API_KEY": API_KEY}
     urls = [reverse("admin:index"), reverse("admin:drgreen_dashboard")]
-    for model in (
-        "order",
-        "client",
-        "sale",
-        "strain",
-        "orderplacement",
-        "statuschange",
-        "notification",
-        "syncrun",
-        "apicall",
-        "synclease",
-        "breakerstate",
-        "clientregistration",
-        "apitoken",
-    ):
+    for model in CHANGELISTS:
         urls.append(reverse(f"admin:integration_{model}_changelist"))
     from django.apps import apps
 

@@ -9,10 +9,10 @@ import pytest
 from integration.models import BreakerState, Order, SyncRun
 from integration.services.breaker import breaker_allow, breaker_record_failure
 from integration.services.drgreen_api import drgreen_client
-from integration.services.polling.health import sync_health
+from integration.services.polling.freshness import sync_health
 from integration.services.polling.heartbeat import orders_heartbeat
 from integration.services.polling.reconcile import mirror_reconcile
-from integration.services.polling.sweeps import orders_sweep_due
+from integration.services.polling.sweeps import orders_sweep
 
 from .polling.holder import Clock
 
@@ -31,7 +31,7 @@ def test_breaker_opens_pauses_polling_half_opens_and_closes(fragile):
     clock = Clock(fragile)
     fragile.seed(strains=1, clients=3, orders=6)
     mirror_reconcile(now=clock.now)
-    orders_sweep_due(now=clock.advance(seconds=30))
+    orders_sweep(now=clock.advance(seconds=30))
     assert not sync_health(now=clock.now)["stale"]
     sb.add_fault(kind="status", status=503, method="GET")
 
@@ -43,7 +43,7 @@ def test_breaker_opens_pauses_polling_half_opens_and_closes(fragile):
     assert SyncRun.objects.filter(kind="orders.heartbeat", state="failed").exclude(traceback="").count() == 3
     # Open: sweeps skip without calling Dr Green; the mirror keeps serving and says it is stale.
     sb.reset_stats()
-    skipped = orders_sweep_due(now=clock.advance(seconds=30))
+    skipped = orders_sweep(now=clock.advance(seconds=30))
     assert skipped.skipped == "breaker_open"
     assert fragile.request_count() == 0
     assert Order.objects.count() == 6
@@ -61,7 +61,7 @@ def test_breaker_opens_pauses_polling_half_opens_and_closes(fragile):
     recovered = orders_heartbeat(now=clock.advance(seconds=61))
     assert recovered.state == "succeeded" and recovered.stats["probe"] == 1
     assert BreakerState.objects.get(name="drgreen").state == "closed"
-    assert orders_sweep_due(now=clock.advance(seconds=30)).state == "succeeded"
+    assert orders_sweep(now=clock.advance(seconds=30)).state == "succeeded"
     assert not sync_health(now=clock.now)["stale"]
 
 

@@ -142,7 +142,7 @@ def test_two_workers_and_overlapping_ticks_detect_each_transition_once(drgreen_h
         # refreshes of the very orders that changed, all queued at once to two workers.
         for _ in range(4):
             polling.orders_sweep.apply_async(queue=queue)
-            polling.orders_heartbeat_tick.apply_async(queue=queue)
+            polling.orders_heartbeat.apply_async(queue=queue)
         for o in targets:
             polling.order_refresh.apply_async(kwargs={"order_id": o.pk}, queue=queue)
             polling.order_refresh.apply_async(kwargs={"order_id": str(o.drgreen_id)}, queue=queue)

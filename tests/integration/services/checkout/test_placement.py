@@ -9,7 +9,8 @@ import pytest
 from django.db import connection, transaction
 
 from integration.models import ApiCall, Order, OrderPlacement, PlacementState, Sale
-from integration.services.checkout import order_place, placement_execute, placement_get
+from integration.selectors.placements import placement_get
+from integration.services.checkout import order_place, placement_execute
 from integration.services.errors import ServiceError
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -14,7 +14,7 @@ from integration.services.mirror import (
     orders_upsert_from_recent,
     sales_upsert_from_list,
 )
-from integration.services.mirror.parsing import redact
+from integration.services.mirror.parsing import payload_redact
 from integration.signals import order_status_changed
 
 from . import payloads as p
@@ -49,7 +49,7 @@ class TestShapes:
         assert order.updated_at is None  # the list has no updatedAt
         assert order.origin == "orders.list"
         # The raw copy keeps everything but the person (the columns hold what is needed).
-        assert order.raw == {"orders.list": redact(item)}
+        assert order.raw == {"orders.list": payload_redact(item)}
         assert "firstName" in item["client"] and "firstName" not in order.raw["orders.list"]["client"]
         assert (order.first_seen_at, order.last_synced_at, order.status_observed_at) == (t0, t0, t0)
         assert order.client.drgreen_id == uuid.UUID(item["client"]["id"])
@@ -117,7 +117,7 @@ class TestShapes:
         assert order.origin == "checkout"
         assert order.status_fingerprint == "PENDING|PENDING|PENDING"
         assert order.shipping_drgreen_id == uuid.UUID(payload["shippingId"])
-        assert order.raw == {"checkout": redact(payload)}
+        assert order.raw == {"checkout": payload_redact(payload)}
 
     def test_tolerant_parsing(self, t0, caplog):
         good = p.order_list_item(totalAmount="12.5", localPrice="n/a", _count={"orderLines": "x"})

@@ -11,7 +11,7 @@ from integration.services.mirror.parsing import (
     parse_str,
     parse_uuid,
     parse_when,
-    redact,
+    payload_redact,
 )
 
 
@@ -54,4 +54,4 @@ def test_redact_drops_medical_record_and_non_finite_numbers():
         "medicalRecord": {"dob": "1990-01-01"},
         "nested": [{"medicalRecord": 1, "v": float("nan")}],
     }
-    assert redact(payload) == {"id": "x", "nested": [{"v": None}]}
+    assert payload_redact(payload) == {"id": "x", "nested": [{"v": None}]}

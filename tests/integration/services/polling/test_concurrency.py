@@ -14,8 +14,8 @@ from django.db import connection
 from integration.models import Order, StatusChange
 from integration.services.polling.due import orders_claim_due
 from integration.services.polling.heartbeat import orders_heartbeat
-from integration.services.polling.refresh import order_refresh
-from integration.services.polling.sweeps import orders_sweep_due
+from integration.services.polling.refresh import mirror_refresh
+from integration.services.polling.sweeps import orders_sweep
 
 from .holder import Clock, mirror, pick
 
@@ -59,11 +59,11 @@ def test_racing_sweeps_heartbeats_and_refreshes_record_each_change_once(
     errors = run_together(
         # Overlapping beat ticks (with and without the lease), a heartbeat, and refreshes of
         # the very orders that changed, all at once.
-        lambda: orders_sweep_due(now=now, worker="w1"),
-        lambda: orders_sweep_due(now=now, worker="w2"),
-        lambda: orders_sweep_due(now=now, worker="w3", use_lease=False),
+        lambda: orders_sweep(now=now, worker="w1"),
+        lambda: orders_sweep(now=now, worker="w2"),
+        lambda: orders_sweep(now=now, worker="w3", use_lease=False),
         lambda: orders_heartbeat(now=now, worker="w4"),
-        *[lambda o=o: order_refresh(drgreen_id=o.drgreen_id, now=now) for o in targets],
+        *[lambda o=o: mirror_refresh(drgreen_id=o.drgreen_id, kind="order", now=now) for o in targets],
     )
 
     assert errors == []

@@ -7,7 +7,7 @@ import pytest
 from integration.models import Client, Order, StatusChange
 from integration.services.drgreen_api import drgreen_client
 from integration.services.polling.heartbeat import orders_heartbeat
-from integration.services.polling.sweeps import orders_sweep_due
+from integration.services.polling.sweeps import orders_sweep
 
 from .holder import Clock, changes_of, mirror, order
 
@@ -66,7 +66,7 @@ def test_recent_never_erases_the_approval_it_does_not_carry(drgreen_holder, sett
     mirror(drgreen_holder, orders=20, now=clock.now)
     target = Order.objects.filter(admin_approval="PENDING").order_by("-created_at").first()
     drgreen_holder.sandbox.approve_order(str(target.drgreen_id))
-    orders_sweep_due(now=clock.advance(minutes=6))
+    orders_sweep(now=clock.advance(minutes=6))
     assert order(target.drgreen_id).admin_approval == "VERIFIED"
 
     orders_heartbeat(now=clock.advance(minutes=1))

@@ -11,7 +11,7 @@ import pytest
 from integration.models import Order, StatusChange
 from integration.services.mirror import orders_upsert_from_list
 from integration.services.polling.due import orders_claim_due
-from integration.services.polling.sweeps import orders_sweep_due
+from integration.services.polling.sweeps import orders_sweep
 
 from .holder import Clock, changes_of, mirror, order, pick
 
@@ -42,7 +42,7 @@ def test_each_transition_is_detected_once_by_list_sweeps(drgreen_holder, no_line
     sb.set_order_status(str(shipped.drgreen_id), "DELIVERED")
     sb.reset_stats()
 
-    outcome = orders_sweep_due(now=clock.advance(minutes=70))  # every tier is due
+    outcome = orders_sweep(now=clock.advance(minutes=70))  # every tier is due
 
     assert outcome.state == "succeeded", outcome.as_dict()
     expected = {
@@ -67,7 +67,7 @@ def test_each_transition_is_detected_once_by_list_sweeps(drgreen_holder, no_line
     assert outcome.stats["left_filter"] == 4
     assert outcome.stats["client_ids.pages"] >= 1
 
-    again = orders_sweep_due(now=clock.advance(minutes=70))
+    again = orders_sweep(now=clock.advance(minutes=70))
     assert again.stats["status_changes"] == 0
     assert StatusChange.objects.count() == 4
 
@@ -82,7 +82,7 @@ def test_due_orders_cost_pages_not_calls_per_order(drgreen_holder, settings):
         groups[key] = groups.get(key, 0) + 1
     drgreen_holder.sandbox.reset_stats()
 
-    outcome = orders_sweep_due(now=clock.advance(minutes=70))
+    outcome = orders_sweep(now=clock.advance(minutes=70))
 
     due = sum(groups.values())
     pages = sum(math.ceil(n / 10) for n in groups.values())
@@ -96,13 +96,13 @@ def test_only_orders_due_before_the_next_tick_are_polled(drgreen_holder, no_line
     mirror(drgreen_holder, orders=30, now=clock.now)
     # Right after the reconcile nothing is due: no Dr Green call at all.
     drgreen_holder.sandbox.reset_stats()
-    outcome = orders_sweep_due(now=clock.advance(minutes=1))
+    outcome = orders_sweep(now=clock.advance(minutes=1))
     assert outcome.stats["claimed"] == 0
     assert drgreen_holder.request_count() == 0
     # An order due within the look-ahead (30 s) is taken now, not one tick late.
     target = Order.objects.active().first()
     Order.objects.filter(pk=target.pk).update(next_poll_at=clock.now + timedelta(seconds=20))
-    outcome = orders_sweep_due(now=clock.now)
+    outcome = orders_sweep(now=clock.now)
     assert outcome.stats["claimed"] == 1
     assert order(target.drgreen_id).next_poll_at > clock.now + timedelta(minutes=4)
 
@@ -126,7 +126,7 @@ def test_an_order_dr_green_no_longer_lists_is_checked_by_detail_and_rescheduled(
     )
     drgreen_holder.sandbox.reset_stats()
 
-    outcome = orders_sweep_due(now=clock.advance(minutes=70))
+    outcome = orders_sweep(now=clock.advance(minutes=70))
 
     assert outcome.stats["missing"] == 1
     assert drgreen_holder.request_count(DETAIL) == 1
@@ -147,7 +147,7 @@ def test_an_unknown_held_status_is_looked_up_through_the_client(drgreen_holder, 
         order_status="ON_HOLD", status_fingerprint="ON_HOLD|PENDING|PENDING"
     )
 
-    outcome = orders_sweep_due(now=clock.advance(minutes=70))
+    outcome = orders_sweep(now=clock.advance(minutes=70))
 
     assert outcome.state == "succeeded"
     assert outcome.stats["client_ids.pages"] >= 1
@@ -167,7 +167,7 @@ def test_orders_claimed_by_another_worker_are_left_alone(drgreen_holder, no_line
     )
     assert len(theirs) == 5
 
-    outcome = orders_sweep_due(now=now)
+    outcome = orders_sweep(now=now)
 
     assert outcome.stats["claimed"] == Order.objects.active().count() - 5
     assert Order.objects.filter(claimed_by="other-worker:1").count() == 5  # untouched
@@ -181,7 +181,7 @@ def test_order_lines_are_fetched_by_detail_a_bounded_number_per_run(drgreen_hold
     assert Order.objects.filter(lines_synced_at__isnull=True).count() == 10
     drgreen_holder.sandbox.reset_stats()
 
-    outcome = orders_sweep_due(now=clock.advance(minutes=1))
+    outcome = orders_sweep(now=clock.advance(minutes=1))
 
     assert outcome.stats["lines_filled"] == 4
     assert drgreen_holder.request_count(DETAIL) == 4
@@ -227,7 +227,7 @@ def test_page_drift_during_a_walk_misses_nothing(drgreen_holder, settings):
     original = runs.drgreen_client
     runs.drgreen_client = DriftingClient
     try:
-        outcome = orders_sweep_due(now=now)
+        outcome = orders_sweep(now=now)
     finally:
         runs.drgreen_client = original
 
@@ -241,5 +241,5 @@ def test_page_drift_during_a_walk_misses_nothing(drgreen_holder, settings):
     assert polled == due_review, outcome.as_dict()
     # The approval happened after we read that row; whichever visit sees it first (another
     # group's walk, a client's list, the next sweep) records it, once.
-    orders_sweep_due(now=clock.advance(minutes=6))
+    orders_sweep(now=clock.advance(minutes=6))
     assert len(changes_of(moved[0])) == 1

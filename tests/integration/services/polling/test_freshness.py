@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from integration.models import BreakerState, SyncRun
-from integration.services.polling.health import sync_health
+from integration.services.polling.freshness import sync_health
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""The beat sweep: what the on-commit task did not do.
+"""Sending what is pending: the beat backstop for what the on-commit task did not do.
 
 A queued ``notification_send`` can be lost (broker down when the change committed, a
 message dropped, a receiver that failed). The sweep is the backstop, and it never sends a
