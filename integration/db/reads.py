@@ -8,6 +8,7 @@ rows come back as model instances.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -48,13 +49,26 @@ def api_token_by_hash(token_hash: str, customer_id: int | None) -> tuple[ApiToke
 def _instance(model, fields, values):
     """A model instance from a row of ``fields``' columns, each value converted the way the
     ORM converts it (SQLite returns datetimes as text, for one)."""
+    attnames = tuple(f.attname for f in fields)
     converted = []
-    for field, value in zip(fields, values, strict=True):
-        column = field.get_col(model._meta.db_table)
-        for converter in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+    columns = _converters(model, attnames, connection.vendor)
+    for (column, converters), value in zip(columns, values, strict=True):
+        for converter in converters:
             value = converter(value, column, connection)
         converted.append(value)
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+    return model.from_db(connection.alias, attnames, converted)
+
+
+@cache
+def _converters(model, attnames: tuple[str, ...], vendor: str) -> tuple:
+    """Per field: its column and the converters the ORM applies to it (built once: building
+    them cost more than the rest of the lookup's Python)."""
+    out = []
+    for name in attnames:
+        column = model._meta.get_field(name).get_col(model._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        out.append((column, tuple(converters)))
+    return tuple(out)
 
 
 def order_status_of_customer(drgreen_id, user_pk: int) -> Order | None:
