@@ -5,8 +5,8 @@
 2. Start gunicorn with the production config (``drgreen_store.gunicorn_conf``: its worker
    and thread counts) and ``bench.api_settings``, which adds a pass-through endpoint.
 3. With the sandbox answering 150 ms late (latency fault), drive both endpoints with the
-   same closed-loop load (16 concurrent keep-alive clients, random orders, each read as
-   its customer through a storefront token):
+   same closed-loop load (16 concurrent clients, a new connection per request unless
+   ``--keepalive``; random orders, each read as its customer through a storefront token):
    - mirror: ``GET /api/v1/orders/{id}/status`` (the storefront API);
    - proxy:  ``GET /bench/proxy/orders/{id}/status`` (same auth, then Dr Green's
      ``GET /dapp/orders/{id}`` on every request, as storefront proxies do today).
@@ -17,12 +17,14 @@ object. Options: ``--duration`` (s per side), ``--concurrency``, ``--orders``, `
 throwaway ``bench_<pid>_<name>`` next to it; default a temp SQLite. ``CACHE_URL`` picks the
 shared Redis cache gunicorn's processes need (default ``redis://127.0.0.1:6379/15``).
 
-Where a mirror read's time goes (in-process, 1,000 reads, 2 shared cores at load ~10): SQLite
-1.9 ms of Python CPU; PostgreSQL 2.5 ms plus 0.58 ms in the server backend, for three
-statements (token, customer, order) on a persistent connection (``CONN_MAX_AGE``: 6 sessions
-for a whole run). Django's Redis cache built a ``redis.Redis`` per call (0.16 ms each, 2–3 per
-request); ``drgreen_store.cache`` reuses one. The next saving is one statement for token +
-customer (one round trip and ~0.2 ms of backend CPU per request).
+What a mirror read costs, and how to compare two versions: on PostgreSQL a read is two
+statements on a persistent connection (``CONN_MAX_AGE``; no per-request health check): the
+token joined with the customer it acts for, then the order; plus the throttle's two Redis
+calls. gunicorn preloads the app, so no worker imports views while the load runs. On a
+shared 2-core machine ``rps`` swings with other work; ``mirror_cpu_ms_per_request`` (the
+server's own CPU, warm-up included) moves much less. Compare versions in back-to-back runs,
+alternating, several of each, and report both columns; measured figures go in the README's
+Benchmarks section or the change's report, not here.
 """
 
 from __future__ import annotations

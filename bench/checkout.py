@@ -15,7 +15,13 @@ exactly-once holds under faults.
    the sandbox's own records. ``final_p50_s``/``final_p90_s``: from commit to a final
    state. Aim: p90 ≤ 60 s; 0 duplicates, 0 lost, 0 unknown.
 
-The last line is one JSON object with all of these figures.
+The last line is one JSON object with all of these figures. The overhead is our side around
+the three Dr Green calls: validation reads, the committed intent (the placement inserted
+already claimed), then one transaction for the outcome, the mirrored order and the calls'
+ledger rows; ``statements_per_checkout`` and ``db_roundtrip_p50_ms`` say what it is made
+of, ``p50_overhead_cpu_ms`` is this process's CPU (steadier than wall time on a shared
+machine). Compare two versions in alternating back-to-back runs, several of each
+(``--chaos 0`` for the overhead alone); figures go in the README or the change's report.
 """
 
 from __future__ import annotations

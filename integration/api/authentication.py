@@ -31,7 +31,7 @@ from rest_framework.authentication import BaseAuthentication, SessionAuthenticat
 
 from integration.models import ApiToken, TokenKind, hash_token
 from integration.models.tokens import staff_user_current
-from integration.selectors.auth import api_token_active, customer_active
+from integration.selectors.auth import ActiveToken, api_token_active
 
 logger = logging.getLogger("integration.api.auth")
 
@@ -93,20 +93,29 @@ class TokenUser:
         return "api-token"
 
 
-def _customer_from_header(request) -> Any | None:
-    raw = request.META.get(_CUSTOMER_META)
+def _customer_id(raw: str | None) -> int | None:
+    """The id ``X-Customer-Id`` names, or ``None`` when absent or malformed (which
+    :func:`_customer_from_header` refuses once the token is known to be a storefront's)."""
     if raw is None:
         return None
     raw = raw.strip()
     # ASCII digits only: str.isdigit() is also true for "²" or "١", which int() reads or chokes on.
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        return None
+    return int(raw)
+
+
+def _customer_from_header(request, found: ActiveToken) -> Any | None:
+    raw = request.META.get(_CUSTOMER_META)
+    if raw is None:
+        return None
+    if _customer_id(raw) is None:
         raise exceptions.AuthenticationFailed(f"{CUSTOMER_HEADER} must be a customer id (digits).")
     # Staff accounts are not customers: naming one must not lend a storefront token any of
     # their rights; unknown and staff ids get the same answer so ids cannot be probed.
-    user = customer_active(user_id=int(raw))
-    if user is None:
+    if found.customer is None:
         raise exceptions.AuthenticationFailed(f"Unknown customer in {CUSTOMER_HEADER}.")
-    return user
+    return found.customer
 
 
 class ApiTokenAuthentication(BaseAuthentication):
@@ -131,15 +140,19 @@ class ApiTokenAuthentication(BaseAuthentication):
             clear = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
-        token = api_token_active(token_hash=hash_token(clear))
-        if token is None:
+        # One statement: the token and the user it acts for (see selectors.auth).
+        found = api_token_active(
+            token_hash=hash_token(clear), customer_id=_customer_id(request.META.get(_CUSTOMER_META))
+        )
+        if found is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
-        self._touch(token)
-        return self._principal_for(request, token)
+        self._touch(found.token)
+        return self._principal_for(request, found)
 
-    def _principal_for(self, request, token: ApiToken):
+    def _principal_for(self, request, found: ActiveToken):
+        token = found.token
         if token.kind == TokenKind.STOREFRONT:
-            customer = _customer_from_header(request)
+            customer = _customer_from_header(request, found)
             kind = "customer" if customer is not None else "storefront"
             principal = Principal(
                 kind=kind, via="token", customer=customer, token_id=token.pk, token_kind=token.kind

@@ -154,8 +154,9 @@ def _create(
     claim_now: bool,
     lease_s: float,
 ) -> tuple[OrderPlacement, Claim | None]:
-    """Commit the placement; with ``claim_now``, claim it in the same transaction unless
-    another placement of its client is in flight (client row locked first, as every claim)."""
+    """Commit the placement; with ``claim_now``, inserted already claimed (``submitting``,
+    attempt 1) unless another placement of its client is in flight (client row locked
+    first, as every claim)."""
     placement = OrderPlacement(
         client=client,
         idempotency_key=key,
@@ -165,26 +166,19 @@ def _create(
         state=PlacementState.NEW,
     )
     with transaction.atomic():
+        claimed = False
         if claim_now:
             list(Client.objects.select_for_update().filter(pk=client.pk).values_list("pk", flat=True))
-        placement.save(force_insert=True)
-        if not claim_now:
-            return placement, None
-        busy = (
-            OrderPlacement.objects.filter(client_id=client.pk, state__in=IN_FLIGHT)
-            .exclude(pk=placement.pk)
-            .exists()
-        )
-        if busy:
-            return placement, None
+            claimed = not OrderPlacement.objects.filter(client_id=client.pk, state__in=IN_FLIGHT).exists()
         now = timezone.now()
-        placement.state = PlacementState.SUBMITTING
-        placement.attempt_count = 1
-        placement.submitted_at = now
-        placement.next_recovery_at = now + timedelta(seconds=lease_s)
-        placement.save(
-            update_fields=["state", "attempt_count", "submitted_at", "next_recovery_at", "updated_at"]
-        )
+        if claimed:
+            placement.state = PlacementState.SUBMITTING
+            placement.attempt_count = 1
+            placement.submitted_at = now
+            placement.next_recovery_at = now + timedelta(seconds=lease_s)
+        placement.save(force_insert=True)
+        if not claimed:
+            return placement, None
         PlacementAttempt.objects.create(placement=placement, number=1, kind="place", started_at=now)
     return placement, Claim("place", placement, 1)
 
@@ -290,9 +284,7 @@ def _place(claim: Claim) -> OrderPlacement:
     # The calls' ledger rows are written with the outcome: one commit, not four.
     with ledger_deferred():
         outcome = placement_calls(placement=placement, client=client, mode=mode)
-        return placement_record(
-            placement_id=placement.pk, number=claim.number, outcome=outcome, claimed=placement
-        )
+        return placement_record(placement_id=placement.pk, number=claim.number, outcome=outcome)
 
 
 def _recover(placement_id: int) -> OrderPlacement:

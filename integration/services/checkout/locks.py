@@ -3,7 +3,8 @@ what to do) and outcome writes (re-lock, then record what exists), after Saleor'
 ``lock_objects``/``complete_checkout``.
 
 Every path that takes both locks takes the client row first, then the placement; outcome
-writes lock the placement alone. Nothing here calls Dr Green inside a transaction (the
+writes lock the placement alone, or both when they mirror an order (its client foreign key
+locks the client row at commit). Nothing here calls Dr Green inside a transaction (the
 sale link runs after commit).
 """
 
@@ -125,37 +126,17 @@ def claim_for_place(placement_id: int) -> Claim:
     return Claim("place", placement, number)
 
 
-def placement_record(
-    *,
-    placement_id: int,
-    number: int,
-    outcome: Outcome,
-    claimed: OrderPlacement | None = None,
-    client_drgreen_id=None,
-) -> OrderPlacement:
-    """Write an attempt's outcome. Only the attempt that still owns the placement moves its
-    state; a late success is never thrown away (it is the best evidence there is).
+def placement_record(*, placement_id: int, number: int, outcome: Outcome) -> OrderPlacement:
+    """Write an attempt's outcome, with the order it created mirrored in the same
+    transaction. Only the attempt that still owns the placement moves its state; a late
+    success is never thrown away (it is the best evidence there is).
 
-    A created order is mirrored first, in its own transaction: its client foreign key is
-    checked at commit, which locks the client row, and doing that after locking the
-    placement would take the two locks in the wrong order against a concurrent claim.
+    A created order's client foreign key is checked at commit, which locks the client row:
+    so that transaction locks the client first (:func:`lock`), then the placement, the
+    order every claim takes them in. Other outcomes lock the placement alone.
     """
-    order_pk = None
-    if outcome.kind == PLACED:
-        if client_drgreen_id is None and claimed is not None:
-            client_drgreen_id = claimed.client.drgreen_id
-        if client_drgreen_id is None:
-            client_drgreen_id = OrderPlacement.objects.values_list("client__drgreen_id", flat=True).get(
-                pk=placement_id
-            )
-        correlation_id = claimed.correlation_id if claimed is not None else None
-        order_pk = order_mirror(
-            client_drgreen_id=client_drgreen_id, payload=outcome.order, correlation_id=correlation_id
-        )
     with transaction.atomic():
-        placement, moved = _record(
-            placement_id=placement_id, number=number, outcome=outcome, order_pk=order_pk
-        )
+        placement, moved = _record(placement_id=placement_id, number=number, outcome=outcome)
     if moved:
         logger.info(
             "checkout %s: attempt %s → %s (%s)",
@@ -167,13 +148,19 @@ def placement_record(
     return placement
 
 
-def _record(
-    *, placement_id: int, number: int, outcome: Outcome, order_pk: int | None
-) -> tuple[OrderPlacement, bool]:
+def _record(*, placement_id: int, number: int, outcome: Outcome) -> tuple[OrderPlacement, bool]:
     conf = drgreen_settings.checkout
     ledger_flush()
     now = timezone.now()
-    placement = lock_placement(placement_id, with_client=False)
+    if outcome.kind == PLACED:
+        placement = lock(placement_id)
+        order_pk = order_mirror(
+            client_drgreen_id=placement.client.drgreen_id,
+            payload=outcome.order,
+            correlation_id=placement.correlation_id,
+        )
+    else:
+        placement = lock_placement(placement_id, with_client=False)
     PlacementAttempt.objects.filter(placement=placement, number=number).update(
         **_attempt_values(outcome, now)
     )
@@ -334,18 +321,22 @@ def orders_taken(*, placement: OrderPlacement, order_ids: list[uuid.UUID]) -> se
 
 
 def recovery_record(*, placement_id: int, claim: RecoveryClaim, decision: Decision) -> OrderPlacement:
-    """Write a recovery round's decision, if the round still owns the placement."""
-    order_pk = order_id = None
-    if decision.kind == "adopt":
-        assert decision.order is not None
-        order_pk = order_mirror(
-            client_drgreen_id=claim.placement.client.drgreen_id, payload=decision.order, listed=True
-        )
-        order_id = uuid.UUID(str(decision.order["id"]))
+    """Write a recovery round's decision, if the round still owns the placement; an
+    adopted order is mirrored in the same transaction (client locked first, as in
+    :func:`placement_record`)."""
     now = timezone.now()
     with transaction.atomic():
         ledger_flush()
-        placement = lock_placement(placement_id, with_client=False)
+        order_pk = order_id = None
+        if decision.kind == "adopt":
+            assert decision.order is not None
+            placement = lock(placement_id)
+            order_pk = order_mirror(
+                client_drgreen_id=placement.client.drgreen_id, payload=decision.order, listed=True
+            )
+            order_id = uuid.UUID(str(decision.order["id"]))
+        else:
+            placement = lock_placement(placement_id, with_client=False)
         PlacementAttempt.objects.filter(placement=placement, number=claim.number).update(
             finished_at=now, outcome=decision.kind, error=decision.reason, evidence=decision.evidence
         )

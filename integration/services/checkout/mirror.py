@@ -16,11 +16,12 @@ def order_mirror(
     *, client_drgreen_id, payload: dict[str, Any], listed: bool = False, correlation_id=None
 ) -> int | None:
     """Upsert the order ``payload`` describes (a create response, or an item of the client's
-    order list when ``listed``) in its own short transaction; its pk, if it was mirrored.
+    order list when ``listed``) in the caller's transaction (the outcome's, which locked the
+    client first: see ``locks.placement_record``); its pk, if it was mirrored.
     ``correlation_id``: the checkout's, carried by the order's ``order.created`` event (set
     before commit, so no delivery goes out without it)."""
     order_id = uuid.UUID(str(payload["id"]))
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # no savepoint of its own: it fails with the outcome
         if listed:
             result = orders_upsert_from_client_orders(client_drgreen_id=client_drgreen_id, items=[payload])
         else:

@@ -38,10 +38,11 @@ def test_unknown_or_malformed_customer_is_refused(storefront_token, header):
     assert error_of(r)["code"] == "authentication_failed"
 
 
-def test_inactive_and_staff_users_are_not_customers(storefront_token):
+def test_inactive_staff_and_superusers_are_not_customers(storefront_token):
     inactive = make_user(is_active=False)
     staff = make_user(staff=True)
-    for user in (inactive, staff):
+    superuser = make_user(is_superuser=True)
+    for user in (inactive, staff, superuser):
         r = Api(token=storefront_token, customer_id=user.pk).get(ME)
         assert r.status_code == 401, user
         # The same message for both, so a storefront cannot probe which ids are staff.

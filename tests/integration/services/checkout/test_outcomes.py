@@ -1,10 +1,11 @@
-"""Recording an attempt's success: the common case in one transaction, and every case the
-shortcut cannot take handed to the general path with nothing lost or doubled. Real HTTP:
-each test makes a real order in the sandbox, then records it."""
+"""Recording an attempt's success: the order mirrored and the outcome written in one
+transaction, and the raced, late and doubly claimed cases with nothing lost or doubled.
+Real HTTP: each test makes a real order in the sandbox, then records it."""
 
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from integration.models import ApiCall, Order, OrderPlacement, PlacementState
 from integration.services.checkout import order_place
@@ -30,9 +31,7 @@ def _record(claim):
     with ledger_deferred():
         outcome = placement_calls(placement=claim.placement, client=claim.placement.client, mode="cart")
         assert outcome.kind == PLACED, outcome
-        placement = placement_record(
-            placement_id=claim.placement.pk, number=claim.number, outcome=outcome, claimed=claim.placement
-        )
+        placement = placement_record(placement_id=claim.placement.pk, number=claim.number, outcome=outcome)
     return outcome, placement
 
 
@@ -59,15 +58,30 @@ def test_a_success_is_recorded_in_one_go(seeded):
     assert _calls(held) == _ATTEMPT_CALLS  # one ledger row each, written with the outcome
 
 
+def test_the_order_and_the_outcome_are_written_in_one_transaction(seeded):
+    claim = _claimed(seeded, "one-transaction")
+    transactions = {}  # table → the transaction of its first write (the sale link comes after)
+
+    def note(execute, sql, params, many, context):
+        for table in ("integration_order", "integration_orderplacement", "integration_apicall"):
+            if sql.startswith((f'INSERT INTO "{table}"', f'UPDATE "{table}"')):
+                outer = id(connection.atomic_blocks[0]) if connection.in_atomic_block else None
+                transactions.setdefault(table, outer)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(note):
+        _record(claim)
+    assert set(transactions) == {"integration_order", "integration_orderplacement", "integration_apicall"}
+    assert None not in transactions.values() and len(set(transactions.values())) == 1
+
+
 def test_an_order_a_sweep_mirrored_first_is_linked_not_doubled(seeded):
     claim = _claimed(seeded, "swept")
     with ledger_deferred():
         outcome = placement_calls(placement=claim.placement, client=claim.placement.client, mode="cart")
         # The /recent heartbeat adopted the new order between the POST and the outcome.
         order_upsert_from_create(payload=outcome.order, client_drgreen_id=claim.placement.client.drgreen_id)
-        placement = placement_record(
-            placement_id=claim.placement.pk, number=claim.number, outcome=outcome, claimed=claim.placement
-        )
+        placement = placement_record(placement_id=claim.placement.pk, number=claim.number, outcome=outcome)
 
     assert placement.state == PlacementState.PLACED
     assert Order.objects.filter(drgreen_id=outcome.order["id"]).count() == 1
@@ -102,9 +116,7 @@ def test_an_order_claimed_by_another_placement_goes_to_staff(seeded):
             execute="defer",
         )
         OrderPlacement.objects.filter(pk=other.pk).update(order_drgreen_id=outcome.order["id"])
-        placement = placement_record(
-            placement_id=claim.placement.pk, number=claim.number, outcome=outcome, claimed=claim.placement
-        )
+        placement = placement_record(placement_id=claim.placement.pk, number=claim.number, outcome=outcome)
 
     held = OrderPlacement.objects.get(pk=placement.pk)
     assert held.state == PlacementState.NEEDS_STAFF and held.rejection_code == "order_claimed_twice"
