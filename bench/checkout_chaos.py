@@ -27,12 +27,14 @@ the storefront's POST to a final placement state, counted from the sandbox's own
    ``give_ups``: ``MaxRetriesExceeded`` and error records in the workers' logs.
 
 Targets: 0 duplicates, 0 lost, 0 unknown, 0 give-ups, p90 ≤ 60 s (issue 15 point 2).
-The last line is one JSON object; the run's folder (worker and gunicorn logs) is kept.
+The last line is one JSON object; the run's folder is kept: the workers' and gunicorn's
+logs, and ``placements.jsonl`` (each placement's attempts, in seconds after its commit).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -187,6 +189,26 @@ def _give_ups(tmp: Path) -> dict[str, int]:
     return out
 
 
+def _timeline(path: Path, prefix: str) -> None:
+    """Each placement's life, one JSON line each (seconds after its commit): what to read
+    when the tail is long (waiting for a turn, back-offs, recovery rounds, a dead worker)."""
+    from integration.models import OrderPlacement
+
+    with path.open("w") as out:
+        for p in OrderPlacement.objects.filter(idempotency_key__startswith=prefix).order_by("created_at"):
+            t0 = p.created_at
+            attempts = [
+                [a.kind, a.number, round((a.started_at - t0).total_seconds(), 2),
+                 None if a.finished_at is None else round((a.finished_at - t0).total_seconds(), 2),
+                 a.outcome, (a.error or "")[:80]]
+                for a in p.attempts.order_by("number")
+            ]  # fmt: skip
+            final = ((p.placed_at or p.updated_at) - t0).total_seconds()
+            row = {"key": p.idempotency_key, "client": p.client_id, "state": p.state,
+                   "created": t0.isoformat(), "final_s": round(final, 2), "attempts": attempts}  # fmt: skip
+            out.write(json.dumps(row) + "\n")
+
+
 def _unsettled(prefix: str) -> int:
     from django.db import connection
 
@@ -239,6 +261,19 @@ def run(args: argparse.Namespace) -> dict:
             started = time.monotonic()
             kill_after = int(args.kill_at * len(jobs))
 
+            incarnations = itertools.count(2)
+            crashes: list[str] = []
+
+            def supervise() -> None:
+                """Restart a worker that exited on its own (a supervisor's job), and say so."""
+                for n, proc in list(workers.items()):
+                    if proc.poll() is not None:
+                        crashes.append(
+                            f"worker{n} exit {proc.returncode} at {time.monotonic() - started:.0f} s"
+                        )
+                        print(f"checkout_chaos: {crashes[-1]}; restarted", flush=True)
+                        workers[n] = _start_worker(n, env, tmp, next(incarnations))
+
             def submit(n: int, customer: int, key: str, lines: list, gate) -> None:
                 time.sleep(max(0.0, started + n / args.rate - time.monotonic()))
                 if gate is not None:
@@ -263,14 +298,16 @@ def run(args: argparse.Namespace) -> dict:
                             killed["at_s"] = round(time.monotonic() - started, 1)
                             print(f"checkout_chaos: worker 1 killed at {killed['at_s']} s", flush=True)
                             time.sleep(args.restart_after)
-                            workers[1] = _start_worker(1, env, tmp, 2)
+                            workers[1] = _start_worker(1, env, tmp, next(incarnations))
                             killed["restarted_at_s"] = round(time.monotonic() - started, 1)
+                        supervise()
                         time.sleep(0.1)
                     for future in futures:
                         future.result()
                 sent_s = time.monotonic() - started
                 print(f"checkout_chaos: {len(jobs)} checkouts sent in {sent_s:.0f} s", flush=True)
                 while time.monotonic() - started < args.limit_s and _unsettled("wchaos-"):
+                    supervise()
                     time.sleep(1.0)
                 seconds = time.monotonic() - started
             finally:
@@ -287,6 +324,7 @@ def run(args: argparse.Namespace) -> dict:
                 ChaosResult(checkouts=len(jobs)), sandbox=sb, nft_id=keys["nftId"], before=before,
                 key_prefix="wchaos-",
             )  # fmt: skip
+            _timeline(tmp / "placements.jsonl", "wchaos-")
             from django.db import connection
 
             connection.close()
@@ -316,6 +354,9 @@ def run(args: argparse.Namespace) -> dict:
         "place_attempts": details["place_attempts"],
         "worker_killed_at_s": killed["at_s"],
         "worker_restarted_at_s": killed["restarted_at_s"],
+        # Workers that exited on their own (the filesystem broker can fail a reader that
+        # meets a message file still being written), restarted like the killed one.
+        "worker_crashes": crashes,
         "beat_sends": beat.sent,
         "seconds": round(seconds, 1),
         "rate_per_s": args.rate,
