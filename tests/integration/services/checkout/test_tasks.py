@@ -13,6 +13,7 @@ from drgreen_store.celery import app
 from integration.models import OrderPlacement, PlacementState
 from integration.schedule import checkout as checkout_schedule
 from integration.schedule import onboarding as onboarding_schedule
+from integration.services.checkout import driver as checkout_driver
 from integration.services.checkout import order_place
 from integration.services.checkout.driver import _drive
 from integration.services.checkout.locks import claim_for_place, client_waiting
@@ -142,9 +143,9 @@ def test_a_round_that_leaves_a_placement_unknown_queues_the_next_round_for_when_
     seeded.sandbox.add_fault(method="POST", path=ORDERS_PATH, kind="status", status=503, count=1)
     queued = []
     monkeypatch.setattr(
-        tasks_checkout.placement_recover,
-        "apply_async",
-        lambda args, countdown=None: queued.append((args, countdown)),
+        checkout_driver,
+        "placement_recover_enqueue",
+        lambda placement_id, countdown=None: queued.append(([placement_id], countdown)),
     )
     placement, _ = order_place(
         client=client, idempotency_key="u", lines=[(seeded.strain_ids[0], 1)], execute="defer"
