@@ -2,7 +2,8 @@
 
 None of these tasks auto-retries: a retried ``POST /dapp/orders`` is exactly the
 duplicate order this app exists to prevent. A placement waiting behind another of its
-client is queued again by the driver when that one settles (``wake_next``).
+client is queued again by the driver when that one settles (``wake_next``), and an
+``unknown`` one's next recovery round when it is due.
 """
 
 from __future__ import annotations
@@ -39,17 +40,23 @@ def placement_execute(self, placement_id: int) -> str:
         # driver queues this one (and the sweep is the safety net).
         logger.info("checkout: placement %s waits for its client's placement in flight", placement_id)
         return "waiting"
-    if placement.state == PlacementState.RETRY_SAFE and placement.next_recovery_at is not None:
-        # Evidence says no order exists (see the service): run it again after its back-off
-        # rather than waiting for the next sweep. Not a retry of a POST that may have landed.
-        countdown = max(1.0, (placement.next_recovery_at - timezone.now()).total_seconds())
-        checkout_services.placement_enqueue(placement_id=placement_id, countdown=countdown)
-    return placement.state
+    return _run_again_later(placement)
 
 
 @shared_task(name="integration.placement_recover", ignore_result=True)
 def placement_recover(placement_id: int) -> str:
-    return checkout_services.placement_recover(placement_id=placement_id, wake_next=True).state
+    """One recovery round of an ``unknown`` placement (queued by the driver for when the
+    round is due); the service queues the next round if it stays ``unknown``."""
+    return _run_again_later(checkout_services.placement_recover(placement_id=placement_id, wake_next=True))
+
+
+def _run_again_later(placement) -> str:
+    if placement.state == PlacementState.RETRY_SAFE and placement.next_recovery_at is not None:
+        # Evidence says no order exists (see the service): run it again after its back-off
+        # rather than waiting for the next sweep. Not a retry of a POST that may have landed.
+        countdown = max(1.0, (placement.next_recovery_at - timezone.now()).total_seconds())
+        checkout_services.placement_enqueue(placement_id=placement.pk, countdown=countdown)
+    return placement.state
 
 
 @shared_task(name="integration.placements_recover_unknown", ignore_result=True)

@@ -10,7 +10,9 @@ a final state, exactly once with Dr Green (DESIGN.md flow 1, facts §7.4).
    and asking :func:`~.decision.recovery_decide`, which may allow another run.
 
 A placement waiting behind another of its client is taken up when that one settles
-(``wake_next``), not polled. The transactions are in ``locks.py``, the calls in ``calls.py``.
+(``wake_next``), not polled; an ``unknown`` one is looked at again when its recovery is due
+(a task with a countdown), not at the next sweep. The transactions are in ``locks.py``, the
+calls in ``calls.py``.
 """
 
 from __future__ import annotations
@@ -193,6 +195,16 @@ def placement_enqueue(*, placement_id: int, countdown: float | None = None) -> N
     transaction.on_commit(send)
 
 
+def placement_recover_enqueue(*, placement_id: int, countdown: float | None = None) -> None:
+    """Send ``placement_recover`` to a worker once the current transaction (if any) commits."""
+    from integration.tasks.checkout import placement_recover as task  # tasks import services
+
+    def send() -> None:
+        task.apply_async(args=[placement_id], countdown=countdown)
+
+    transaction.on_commit(send)
+
+
 def placement_execute(*, placement_id: int, wait_s: float = 0.0, wake_next: bool = False) -> OrderPlacement:
     """Drive a ``new`` or ``retry_safe`` placement on; safe to call any number of times.
 
@@ -200,7 +212,8 @@ def placement_execute(*, placement_id: int, wait_s: float = 0.0, wake_next: bool
     expired) is recovered first. ``wait_s``: how long to wait for another placement of the
     client (else :class:`PlacementBusy`) and for a ``retry_safe`` back-off. ``retry_safe``
     only comes from evidence that no order exists, so running again never makes a second
-    order. ``wake_next``: once the client's cart is free, queue its next waiting placement.
+    order. ``wake_next`` (the task path): once the client's cart is free, queue its next
+    waiting placement, and queue the recovery round this call leaves due later.
     """
     require_no_transaction("placement_execute")
     return _drive(placement_id, deadline=time.monotonic() + wait_s, wake_next=wake_next)
@@ -211,7 +224,7 @@ def placement_recover(*, placement_id: int, wake_next: bool = False) -> OrderPla
     Dr Green's records; runs it again only when they prove nothing landed. Safe to call
     concurrently: one caller at a time holds the recovery claim."""
     require_no_transaction("placement_recover")
-    placement = _recover(placement_id)
+    placement = _recover(placement_id, follow_up=wake_next)
     if placement.state == PlacementState.RETRY_SAFE:
         return _drive(placement_id, deadline=time.monotonic(), wake_next=wake_next)
     if wake_next:
@@ -231,12 +244,12 @@ def _drive(
         if claim.action == "done":
             return claim.placement
         if claim.action == "recover":
-            placement = _recover(placement_id)
+            placement = _recover(placement_id, follow_up=wake_next)
         else:
             runs += 1
             placement = _place(claim)
             if placement.state == PlacementState.UNKNOWN:
-                placement = _recover(placement_id)
+                placement = _recover(placement_id, follow_up=wake_next)
         claim = None
         if placement.state == PlacementState.RETRY_SAFE and placement.next_recovery_at is not None:
             pause = max(0.0, (placement.next_recovery_at - timezone.now()).total_seconds())
@@ -287,8 +300,10 @@ def _place(claim: Claim) -> OrderPlacement:
         return placement_record(placement_id=placement.pk, number=claim.number, outcome=outcome)
 
 
-def _recover(placement_id: int) -> OrderPlacement:
-    """One recovery round: read the cart and the newest orders, decide, record."""
+def _recover(placement_id: int, *, follow_up: bool = False) -> OrderPlacement:
+    """One recovery round: read the cart and the newest orders, decide, record.
+    ``follow_up``: a round that leaves the placement ``unknown`` queues the next one for
+    when it is due (only the round's holder does, so one chain per placement)."""
     claim = claim_for_recovery(placement_id)
     if claim is None:
         return OrderPlacement.objects.get(pk=placement_id)
@@ -325,7 +340,11 @@ def _recover(placement_id: int) -> OrderPlacement:
                 lines = _candidate_lines(placement, decision.evidence["candidates"])
                 if lines is not None:
                     decision = decide(now=timezone.now(), order_lines=lines)
-        return recovery_record(placement_id=placement_id, claim=claim, decision=decision)
+        placement = recovery_record(placement_id=placement_id, claim=claim, decision=decision)
+    if follow_up and placement.state == PlacementState.UNKNOWN and placement.next_recovery_at is not None:
+        countdown = max(0.0, (placement.next_recovery_at - timezone.now()).total_seconds())
+        placement_recover_enqueue(placement_id=placement_id, countdown=countdown or None)
+    return placement
 
 
 def _candidate_lines(placement: OrderPlacement, order_ids: list[str]) -> dict[str, dict[str, str]] | None:
@@ -356,4 +375,5 @@ __all__ = [
     "placement_enqueue",
     "placement_execute",
     "placement_recover",
+    "placement_recover_enqueue",
 ]

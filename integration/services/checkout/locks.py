@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from integration.conf import drgreen_settings
@@ -369,10 +370,20 @@ def recovery_record(*, placement_id: int, claim: RecoveryClaim, decision: Decisi
 
 
 def client_waiting(*, client_id: int) -> OrderPlacement | None:
-    """The client's oldest placement waiting for its turn (``new`` or ``retry_safe``),
-    unless one of the client's placements is still in flight."""
+    """The client's placement whose turn it is, unless one of its placements is still in
+    flight: the oldest ready one (``new``, or ``retry_safe`` with its back-off over), else
+    the ``retry_safe`` one due first. A placement backing off does not hold the cart, so
+    it never keeps a ready one waiting."""
     mine = OrderPlacement.objects.filter(client_id=client_id)
     if mine.filter(state__in=IN_FLIGHT).exists():
         return None
-    waiting = mine.filter(state__in=[PlacementState.NEW, PlacementState.RETRY_SAFE])
-    return waiting.order_by("created_at", "pk").only("pk", "correlation_id", "next_recovery_at").first()
+    fields = ("pk", "correlation_id", "next_recovery_at")
+    ready = Q(state=PlacementState.NEW) | Q(
+        Q(next_recovery_at__isnull=True) | Q(next_recovery_at__lte=timezone.now()),
+        state=PlacementState.RETRY_SAFE,
+    )
+    first = mine.filter(ready).order_by("created_at", "pk").only(*fields).first()
+    if first is not None:
+        return first
+    backing_off = mine.filter(state=PlacementState.RETRY_SAFE)
+    return backing_off.order_by("next_recovery_at", "pk").only(*fields).first()

@@ -151,7 +151,17 @@ def chaos_run(
     result.seconds = time.monotonic() - started
 
     result.duplicate_pairs_split = sum(1 for pks in answers.values() if len(set(pks)) > 1)
-    placements = list(OrderPlacement.objects.filter(idempotency_key__startswith=f"chaos-{seed}-"))
+    chaos_count(result, sandbox=sandbox, nft_id=nft_id, before=before, key_prefix=f"chaos-{seed}-")
+    return result
+
+
+def chaos_count(
+    result: ChaosResult, *, sandbox, nft_id: str, before: set[str], key_prefix: str
+) -> ChaosResult:
+    """Fill ``result`` with the outcome of the placements whose idempotency key starts with
+    ``key_prefix``, checked against the sandbox's records of the holder's orders (those in
+    ``before`` excepted)."""
+    placements = list(OrderPlacement.objects.filter(idempotency_key__startswith=key_prefix))
     result.states = Counter(p.state for p in placements)
     result.left_unknown = result.states[PlacementState.UNKNOWN]
     result.left_in_flight = sum(result.states[s] for s in IN_FLIGHT)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.conf import settings as django_settings
+from django.utils import timezone
 
 from drgreen_store.celery import app
 from integration.models import OrderPlacement, PlacementState
 from integration.schedule import checkout as checkout_schedule
 from integration.schedule import onboarding as onboarding_schedule
+from integration.services.checkout import driver as checkout_driver
 from integration.services.checkout import order_place
 from integration.services.checkout.driver import _drive
-from integration.services.checkout.locks import claim_for_place
+from integration.services.checkout.locks import claim_for_place, client_waiting
 from integration.tasks import checkout as tasks_checkout
 
 from .sandbox_fixtures import ORDERS_PATH
@@ -106,3 +109,53 @@ def test_a_placement_waiting_for_its_client_is_taken_up_when_the_one_in_flight_s
         for line in o["lines"]
     )
     assert remote == sorted([(seeded.strain_ids[0], Decimal(1)), (seeded.strain_ids[1], Decimal(2))])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_placement_backing_off_does_not_keep_a_ready_one_of_its_client_waiting(seeded):
+    cid = seeded.verified_client_ids()[0]
+    client = seeded.mirror_client(cid)
+    older, _ = order_place(
+        client=client, idempotency_key="o", lines=[(seeded.strain_ids[0], 1)], execute="defer"
+    )
+    newer, _ = order_place(
+        client=client, idempotency_key="n", lines=[(seeded.strain_ids[1], 1)], execute="defer"
+    )
+    later = timezone.now() + timedelta(hours=1)
+    OrderPlacement.objects.filter(pk=older.pk).update(state=PlacementState.RETRY_SAFE, next_recovery_at=later)
+    assert client_waiting(client_id=client.pk).pk == newer.pk
+
+    OrderPlacement.objects.filter(pk=newer.pk).update(state=PlacementState.REJECTED)
+    assert client_waiting(client_id=client.pk).pk == older.pk  # its back-off is kept by the caller
+    OrderPlacement.objects.filter(pk=older.pk).update(next_recovery_at=timezone.now() - timedelta(seconds=1))
+    OrderPlacement.objects.filter(pk=newer.pk).update(state=PlacementState.NEW)
+    assert client_waiting(client_id=client.pk).pk == older.pk  # ready again: oldest first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_round_that_leaves_a_placement_unknown_queues_the_next_round_for_when_it_is_due(
+    seeded, eager_tasks, settings, monkeypatch
+):
+    # Not left to the next beat sweep: the worker that held the round queues the next one.
+    settings.DRGREEN_CHECKOUT = {**settings.DRGREEN_CHECKOUT, "SETTLE_S": 600}
+    cid = seeded.verified_client_ids()[0]
+    client = seeded.mirror_client(cid)
+    seeded.sandbox.add_fault(method="POST", path=ORDERS_PATH, kind="status", status=503, count=1)
+    queued = []
+    monkeypatch.setattr(
+        checkout_driver,
+        "placement_recover_enqueue",
+        lambda placement_id, countdown=None: queued.append(([placement_id], countdown)),
+    )
+    placement, _ = order_place(
+        client=client, idempotency_key="u", lines=[(seeded.strain_ids[0], 1)], execute="defer"
+    )
+    assert tasks_checkout.placement_execute.delay(placement.pk).get() == PlacementState.UNKNOWN
+    placement.refresh_from_db()
+    ((args, countdown),) = queued
+    assert args == [placement.pk] and 0 < countdown <= 600
+    assert placement.next_recovery_at is not None
+
+    # A round that is not due holds nothing and queues nothing: one chain per placement.
+    assert tasks_checkout.placement_recover.run(placement.pk) == PlacementState.UNKNOWN
+    assert len(queued) == 1
