@@ -1,9 +1,6 @@
-"""The reconcile's page-sized writes, one statement per page, without per-row ORM work.
-
-PostgreSQL: the page as ONE ``jsonb`` parameter unpacked by ``jsonb_to_recordset``; SQLite
-(>= 3.33): ``WITH v AS (VALUES …) UPDATE … FROM v``; elsewhere ``False``/``None`` and the
-caller uses the ORM. Rows are matched by primary key. Figures: ``bench/reconcile.py``.
-"""
+"""The reconcile's page writes, one statement per page (figures: ``bench/reconcile.py``):
+PostgreSQL unpacks the page from ONE ``jsonb`` parameter, SQLite (>= 3.33) from ``WITH v AS
+(VALUES …)``; elsewhere ``False``/``None`` and the caller uses the ORM. Rows match by pk."""
 
 from __future__ import annotations
 
@@ -107,8 +104,7 @@ def _utc_timestamp_loader(base: type) -> type:
 
 
 def fast_timestamps_for_connection() -> type | None:
-    """``fast_timestamps`` for a thread's own connection (closed after: nothing to undo);
-    returns the loader it replaced (``None``: nothing changed)."""
+    """``fast_timestamps`` for a thread's own connection (closed after); the loader replaced."""
     if connection.vendor != "postgresql":
         return None
     from psycopg.pq import Format
@@ -125,9 +121,8 @@ def fast_timestamps_for_connection() -> type | None:
 
 @contextlib.contextmanager
 def fast_timestamps() -> Iterator[None]:
-    """This thread's PostgreSQL connection reads ``timestamptz`` with
-    ``datetime.fromisoformat`` (C) instead of Django's regular-expression loader: the same
-    values in a UTC session (elsewhere nothing changes). Undone after."""
+    """This thread's PostgreSQL connection reads ``timestamptz`` with ``fromisoformat`` (C),
+    not Django's regular expression: the same values in a UTC session. Undone after."""
     current = fast_timestamps_for_connection()
     pg = connection.connection if current is not None else None
     try:
@@ -195,9 +190,8 @@ def values_insert(model: type[models.Model], objs: list) -> bool:
 
 @dataclass
 class Guarded:
-    """A time field that one page UPDATE moves forward (never back) on just the rows that
-    still hold ``expected`` {pk: values of ``match``}, as a compare-and-swap; ``lost`` gets
-    the rows that no longer matched, for the caller to re-read. PostgreSQL only."""
+    """A time field one page UPDATE moves forward only on rows still holding ``expected`` {pk:
+    values of ``match``} (a compare-and-swap); ``lost``: the others. PostgreSQL only."""
 
     field: str
     match: tuple[str, ...]
@@ -230,10 +224,9 @@ def _guarded_sql(model: type[models.Model], guarded: Guarded) -> tuple[list[tupl
 def values_update(
     model: type[models.Model], objs: list, union: list[str], monotonic: dict, guarded: Guarded | None = None
 ) -> bool:
-    """Write fields ``union`` of ``objs`` in one statement (chunked on SQLite). Fields in
-    ``monotonic`` ({name: {pk: when}}) only move forward: ``GREATEST(COALESCE(held, new),
-    new)``, and a row without a new time keeps what is held. ``guarded``: see ``Guarded``
-    (its field and match fields are not also in ``union``)."""
+    """Write fields ``union`` of ``objs`` in one statement (chunked on SQLite); fields in
+    ``monotonic`` ({name: {pk: when}}) only move forward, a row without a new time keeps
+    its own. ``guarded``: see ``Guarded`` (its fields are not also in ``union``)."""
     vendor = connection.vendor
     if vendor not in ("postgresql", "sqlite") or not objs:
         return False
@@ -309,9 +302,8 @@ def values_update(
 def status_observed_advance(
     model: type[models.Model], guards: list[tuple[int, int, str]], *, observed_at: dt.datetime
 ) -> set[int] | None:
-    """``status_observed_at`` moved forward to ``observed_at`` (never back) for the rows of
-    ``guards`` (pk, status_sequence, status_fingerprint) still at that sequence and
-    fingerprint; the pks updated, or ``None`` on a backend without ``UPDATE … FROM``."""
+    """``status_observed_at`` moved forward to ``observed_at`` on the rows of ``guards`` (pk,
+    sequence, fingerprint) still there; the pks updated (``None``: no ``UPDATE … FROM``)."""
     vendor = connection.vendor
     if vendor not in ("postgresql", "sqlite") or not guards:
         return None

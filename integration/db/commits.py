@@ -7,8 +7,7 @@ from django.db import connection
 
 
 def commit_unflushed(*, transaction_only: bool) -> None:
-    """``synchronous_commit = off`` for the current transaction (``transaction_only``) or
-    for the rest of this connection's session."""
+    """``synchronous_commit = off`` for this transaction (``transaction_only``) or session."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:

@@ -1,7 +1,5 @@
 """The webhook outbox's insert: a transaction's facts × the endpoints that want them, in one
-``INSERT … SELECT``; ``ON CONFLICT (endpoint_id, fact) DO NOTHING`` keeps one row per pair
-when two workers record the same fact. Values are adapted as the ORM writes them.
-"""
+``INSERT … SELECT``; ``ON CONFLICT DO NOTHING`` keeps one row per (endpoint, fact)."""
 
 from __future__ import annotations
 
@@ -60,9 +58,8 @@ def _insert_text(rows: int, vendor: str) -> str:
 
 
 def webhook_events_insert(rows: list[tuple], *, now: datetime) -> list[int]:
-    """Insert ``rows`` ((fact, msg_id, type, data, occurred_at, order_drgreen_id, client_pk,
-    order_pk), one per fact) for every active endpoint that wants their type, as ``pending``
-    events created ``now``; returns the ids inserted (none for pairs that already exist)."""
+    """``rows`` (one per fact, in ``_COLUMNS``' order) as ``pending`` events for every active
+    endpoint that wants their type; returns the ids inserted (none for existing pairs)."""
 
     def prep(name: str, value: Any) -> Any:
         return WebhookEvent._meta.get_field(name).get_db_prep_save(value, connection)

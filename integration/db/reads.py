@@ -1,10 +1,6 @@
-"""The storefront's per-request lookups as fixed SQL.
-
-Justified by ``bench.api`` (storefront reads vs the proxy): every authenticated request
-makes the first, and a storefront polls the second; building them through the ORM cost
-more than running them. Table and column names come from the models' metadata, and the
-rows come back as model instances.
-"""
+"""The storefront's per-request lookups as fixed SQL (``bench.api``: building them through
+the ORM cost more than running them). Names come from the models' metadata; rows come back
+as model instances, converted as the ORM converts them."""
 
 from __future__ import annotations
 
@@ -20,10 +16,9 @@ _TOKEN_FIELDS = ("id", "name", "kind", "prefix", "user_id", "last_used_at", "rev
 
 
 def api_token_by_hash(token_hash: str, customer_id: int | None) -> tuple[ApiToken, Any] | None:
-    """bench.api ratio: the one statement of every token-authenticated request. The
-    unrevoked token with this hash and the user it acts for, joined: for a storefront token
-    the user ``customer_id`` names (none without one), else the token's own user. The user
-    is ``None`` when there is none; whether it may act is the caller's rule."""
+    """bench.api ratio: the one statement of every token-authenticated request. The unrevoked
+    token and the user it acts for (a storefront token: ``customer_id``'s, else its own), or
+    ``None`` for the user; whether that user may act is the caller's rule."""
     user_model = get_user_model()
     user_fields = user_model._meta.concrete_fields
     q = connection.ops.quote_name
@@ -47,12 +42,11 @@ def api_token_by_hash(token_hash: str, customer_id: int | None) -> tuple[ApiToke
 
 
 def _instance(model, fields, values):
-    """A model instance from a row of ``fields``' columns, each value converted the way the
-    ORM converts it (SQLite returns datetimes as text, for one)."""
     attnames = tuple(f.attname for f in fields)
     converted = []
-    columns = _converters(model, attnames, connection.vendor)
-    for (column, converters), value in zip(columns, values, strict=True):
+    for (column, converters), value in zip(
+        _converters(model, attnames, connection.vendor), values, strict=True
+    ):
         for converter in converters:
             value = converter(value, column, connection)
         converted.append(value)
@@ -61,14 +55,11 @@ def _instance(model, fields, values):
 
 @cache
 def _converters(model, attnames: tuple[str, ...], vendor: str) -> tuple:
-    """Per field: its column and the converters the ORM applies to it (built once: building
-    them cost more than the rest of the lookup's Python)."""
-    out = []
-    for name in attnames:
-        column = model._meta.get_field(name).get_col(model._meta.db_table)
-        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        out.append((column, tuple(converters)))
-    return tuple(out)
+    # Per field, its column and the ORM's converters (SQLite's text datetimes…), built once.
+    columns = [model._meta.get_field(name).get_col(model._meta.db_table) for name in attnames]
+    return tuple(
+        (c, tuple(connection.ops.get_db_converters(c) + c.get_db_converters(connection))) for c in columns
+    )
 
 
 def order_status_of_customer(drgreen_id, user_pk: int) -> Order | None:

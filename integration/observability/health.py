@@ -15,6 +15,7 @@ must still get a plain answer.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from django.db import connection
@@ -24,14 +25,18 @@ logger = logging.getLogger("integration.health")
 
 
 def database_ok() -> bool:
-    """The one database ping (``SELECT 1``): ``/readyz`` here and the ``/healthz`` report."""
+    """The one database ping: ``/readyz`` here and the ``/healthz`` report. Connects if need
+    be, then asks Django's own ``is_usable`` (a ``SELECT 1`` on PostgreSQL)."""
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            return cursor.fetchone() == (1,)
+        connection.ensure_connection()
+        if connection.is_usable():
+            return True
+        logger.warning("health: database unavailable (connection unusable)")
+        with contextlib.suppress(Exception):
+            connection.close()  # a dead connection: the next request connects afresh
     except Exception:  # noqa: BLE001 - any failure means "not ready", the log has the detail
         logger.warning("health: database unavailable", exc_info=True)
-        return False
+    return False
 
 
 class HealthCheckMiddleware:
