@@ -64,4 +64,3 @@ class StrictRegexField(serializers.RegexField):
         if not isinstance(data, str):
             self.fail("not_a_string")
         return super().to_internal_value(data)
-

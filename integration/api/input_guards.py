@@ -147,4 +147,3 @@ class StrictJSONParser(JSONParser):
             raise _too_deep() from None
         json_check(data)
         return data
-
