@@ -173,6 +173,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    # kombu's transport with atomic writes and takes (drgreen_store/broker.py).
+    CELERY_BROKER_TRANSPORT = "drgreen_store.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Without control_folder kombu writes its exchange tables into the current directory.
         "control_folder": str(_broker_dir / "control"),
