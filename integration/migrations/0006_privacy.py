@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 def seal_held_payloads(apps, schema_editor):
     """Registration payloads written before sealing (plain JSON text) are encrypted now."""
-    from integration.services.privacy.keys import data_keys_rotate
+    from integration.services.privacy.key_rotation import data_keys_rotate
 
     data_keys_rotate()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from integration.crypto import DataKeyError
-from integration.services.privacy.keys import data_keys_rotate
+from integration.services.privacy.key_rotation import data_keys_rotate
 
 
 class Command(BaseCommand):
