@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -46,7 +46,7 @@ def require_no_transaction(what: str) -> None:
 
 @dataclass
 class Claim:
-    action: str  # "place", "recover", "busy", "done"
+    action: str  # "place", "recover", "busy", "backoff" (retry_safe, not due yet), "done"
     placement: OrderPlacement
     number: int = 0
 
@@ -86,6 +86,10 @@ def claim_for_place(placement_id: int) -> Claim:
             return Claim("recover", placement)
         if placement.state not in (PlacementState.NEW, PlacementState.RETRY_SAFE):
             return Claim("done", placement)
+        if placement.state == PlacementState.RETRY_SAFE and (
+            placement.next_recovery_at is not None and placement.next_recovery_at > now
+        ):
+            return Claim("backoff", placement)  # a stray early task; its own timer comes later
         busy = (
             OrderPlacement.objects.filter(client_id=placement.client_id, state__in=IN_FLIGHT)
             .exclude(pk=placement.pk)
@@ -127,6 +131,24 @@ def claim_for_place(placement_id: int) -> Claim:
     return Claim("place", placement, number)
 
 
+def attempt_mark_posted(*, placement_id: int, number: int) -> bool:
+    """Commit, in one statement of its own, that attempt ``number`` is about to send its
+    order POST. ``False`` (send nothing) when the write fails, or when recovery already
+    finished the attempt (its lease ran out): recovery may then have decided, from the
+    missing marker, that no order exists. The row lock of this UPDATE orders it against
+    recovery's, so exactly one of the two wins."""
+    require_no_transaction("attempt_mark_posted")  # it must be committed before the POST
+    try:
+        return bool(
+            PlacementAttempt.objects.filter(
+                placement_id=placement_id, number=number, finished_at__isnull=True
+            ).update(posted_at=timezone.now())
+        )
+    except DatabaseError:
+        logger.warning("checkout: placement %s attempt %s: POST marker not written", placement_id, number)
+        return False
+
+
 def placement_record(*, placement_id: int, number: int, outcome: Outcome) -> OrderPlacement:
     """Write an attempt's outcome, with the order it created mirrored in the same
     transaction. Only the attempt that still owns the placement moves its state; a late
@@ -149,19 +171,31 @@ def placement_record(*, placement_id: int, number: int, outcome: Outcome) -> Ord
     return placement
 
 
+def _lock_for_outcome(
+    placement_id: int, *, order: dict | None, listed: bool
+) -> tuple[OrderPlacement, int | None]:
+    """Lock for an outcome write: with an ``order`` to mirror, the client first and then the
+    placement (the order's client foreign key locks the client row at commit), and mirror
+    it (``listed``: an item of the client's order list, else a create response); without
+    one, the placement alone. Returns the placement and the mirrored order's pk."""
+    if order is None:
+        return lock_placement(placement_id, with_client=False), None
+    placement = lock(placement_id)
+    order_pk = order_mirror(
+        client_drgreen_id=placement.client.drgreen_id,
+        payload=order,
+        listed=listed,
+        correlation_id=None if listed else placement.correlation_id,
+    )
+    return placement, order_pk
+
+
 def _record(*, placement_id: int, number: int, outcome: Outcome) -> tuple[OrderPlacement, bool]:
     conf = drgreen_settings.checkout
     ledger_flush()
     now = timezone.now()
-    if outcome.kind == PLACED:
-        placement = lock(placement_id)
-        order_pk = order_mirror(
-            client_drgreen_id=placement.client.drgreen_id,
-            payload=outcome.order,
-            correlation_id=placement.correlation_id,
-        )
-    else:
-        placement = lock_placement(placement_id, with_client=False)
+    order = outcome.order if outcome.kind == PLACED else None
+    placement, order_pk = _lock_for_outcome(placement_id, order=order, listed=False)
     PlacementAttempt.objects.filter(placement=placement, number=number).update(
         **_attempt_values(outcome, now)
     )
@@ -276,6 +310,9 @@ class RecoveryClaim:
     number: int
     rounds: int
     unknown_since: datetime
+    # Whether the latest place attempt committed its POST marker (only the latest can have
+    # a POST nobody has accounted for: an earlier one was settled before the next claim).
+    posted: bool = True
 
 
 def claim_for_recovery(placement_id: int) -> RecoveryClaim | None:
@@ -300,16 +337,17 @@ def claim_for_recovery(placement_id: int) -> RecoveryClaim | None:
             return None
         elif placement.next_recovery_at is not None and placement.next_recovery_at > now:
             return None  # another recoverer holds it, or its back-off has not elapsed
+        last_place = placement.attempts.filter(kind="place").order_by("-number").first()
         if unknown_since is None:
-            last_place = placement.attempts.filter(kind="place").order_by("-number").first()
             unknown_since = (last_place.finished_at if last_place else None) or placement.updated_at
+        posted = last_place is None or last_place.posted_at is not None
         rounds = placement.attempts.filter(kind="recover").count() + 1
         number = placement.attempt_count + 1
         placement.attempt_count = number
         placement.next_recovery_at = now + timedelta(seconds=conf.lease_s)
         placement.save(update_fields=["state", "attempt_count", "next_recovery_at", "updated_at"])
         PlacementAttempt.objects.create(placement=placement, number=number, kind="recover", started_at=now)
-    return RecoveryClaim(placement, number, rounds, unknown_since)
+    return RecoveryClaim(placement, number, rounds, unknown_since, posted)
 
 
 def orders_taken(*, placement: OrderPlacement, order_ids: list[uuid.UUID]) -> set[uuid.UUID]:
@@ -328,16 +366,10 @@ def recovery_record(*, placement_id: int, claim: RecoveryClaim, decision: Decisi
     now = timezone.now()
     with transaction.atomic():
         ledger_flush()
-        order_pk = order_id = None
-        if decision.kind == "adopt":
-            assert decision.order is not None
-            placement = lock(placement_id)
-            order_pk = order_mirror(
-                client_drgreen_id=placement.client.drgreen_id, payload=decision.order, listed=True
-            )
-            order_id = uuid.UUID(str(decision.order["id"]))
-        else:
-            placement = lock_placement(placement_id, with_client=False)
+        order = decision.order if decision.kind == "adopt" else None
+        assert decision.kind != "adopt" or order is not None
+        placement, order_pk = _lock_for_outcome(placement_id, order=order, listed=True)
+        order_id = uuid.UUID(str(order["id"])) if order is not None else None
         PlacementAttempt.objects.filter(placement=placement, number=claim.number).update(
             finished_at=now, outcome=decision.kind, error=decision.reason, evidence=decision.evidence
         )
@@ -369,21 +401,26 @@ def recovery_record(*, placement_id: int, claim: RecoveryClaim, decision: Decisi
     return placement
 
 
+def client_busy(client_id: int) -> bool:
+    """Lock the client row (in the caller's transaction) and say whether one of its
+    placements is in flight. A placement committed under this lock while another is in
+    flight is taken up by that one's :func:`client_waiting` (which waits for the lock, so
+    it sees the new row), not by a task of its own."""
+    list(Client.objects.select_for_update().filter(pk=client_id).values_list("pk", flat=True))
+    return OrderPlacement.objects.filter(client_id=client_id, state__in=IN_FLIGHT).exists()
+
+
 def client_waiting(*, client_id: int) -> OrderPlacement | None:
     """The client's placement whose turn it is, unless one of its placements is still in
-    flight: the oldest ready one (``new``, or ``retry_safe`` with its back-off over), else
-    the ``retry_safe`` one due first. A placement backing off does not hold the cart, so
-    it never keeps a ready one waiting."""
-    mine = OrderPlacement.objects.filter(client_id=client_id)
-    if mine.filter(state__in=IN_FLIGHT).exists():
-        return None
-    fields = ("pk", "correlation_id", "next_recovery_at")
-    ready = Q(state=PlacementState.NEW) | Q(
-        Q(next_recovery_at__isnull=True) | Q(next_recovery_at__lte=timezone.now()),
-        state=PlacementState.RETRY_SAFE,
-    )
-    first = mine.filter(ready).order_by("created_at", "pk").only(*fields).first()
-    if first is not None:
-        return first
-    backing_off = mine.filter(state=PlacementState.RETRY_SAFE)
-    return backing_off.order_by("next_recovery_at", "pk").only(*fields).first()
+    flight: the oldest ready one (``new``, or ``retry_safe`` with its back-off over). A
+    placement backing off does not hold the cart, so it never keeps a ready one waiting,
+    and is not returned: the timer of its back-off (its task, else the sweep) takes it up."""
+    with transaction.atomic():
+        if client_busy(client_id):
+            return None
+        ready = Q(state=PlacementState.NEW) | Q(
+            Q(next_recovery_at__isnull=True) | Q(next_recovery_at__lte=timezone.now()),
+            state=PlacementState.RETRY_SAFE,
+        )
+        mine = OrderPlacement.objects.filter(client_id=client_id).filter(ready)
+        return mine.order_by("created_at", "pk").only("pk", "correlation_id", "next_recovery_at").first()
