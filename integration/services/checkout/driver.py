@@ -5,14 +5,15 @@ a final state, exactly once with Dr Green (DESIGN.md flow 1, facts §7.4).
 2. commit an ``OrderPlacement``: the unique (client, key) makes a double click one placement;
 3. claim it (client row locked first): one placement per client talks to Dr Green at a
    time, because a client has exactly one Dr Green cart and the order is built from it;
-4. with no transaction or lock held: empty the cart, add the lines once, POST once;
+4. with no transaction or lock held: empty the cart, add the lines once, commit the POST
+   marker (:func:`~.locks.attempt_mark_posted`, one UPDATE), POST once;
 5. record the outcome; an ambiguous one (``unknown``) is settled by reading Dr Green back
    and asking :func:`~.decision.recovery_decide`, which may allow another run.
 
 A placement waiting behind another of its client is taken up when that one settles
 (``wake_next``), not polled; an ``unknown`` one is looked at again when its recovery is due
 (a task with a countdown), not at the next sweep. The transactions are in ``locks.py``, the
-calls in ``calls.py``.
+calls in ``calls.py``, the recovery round in ``recovery.py``.
 """
 
 from __future__ import annotations
@@ -27,28 +28,23 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integration.conf import drgreen_settings
-from integration.drgreen import DrGreenError
 from integration.models import Client, OrderPlacement, PlacementAttempt, PlacementState
-from integration.services.drgreen_api import correlation_scope, drgreen_client, ledger_deferred
+from integration.services.drgreen_api import ledger_deferred
 from integration.services.errors import ServiceError
-from integration.services.mirror.order_mapping import map_line
 
-from .calls import cart_snapshot, client_orders_newest, placement_calls
-from .decision import Decision, backoff, order_facts, recovery_decide
+from .calls import placement_calls
 from .locks import (
     IN_FLIGHT,
     Claim,
     attempt_mark_posted,
     claim_for_place,
-    claim_for_recovery,
     client_busy,
     client_waiting,
-    orders_taken,
     placement_record,
-    recovery_record,
     require_no_transaction,
 )
-from .validation import lines_hash, lines_normalize, order_validate, quantity_text
+from .recovery import recovery_round
+from .validation import lines_hash, lines_normalize, order_validate
 
 logger = logging.getLogger("integration.checkout")
 
@@ -311,87 +307,16 @@ def _place(claim: Claim) -> OrderPlacement:
 
 
 def _recover(placement_id: int, *, follow_up: bool = False) -> OrderPlacement:
-    """One recovery round: read the cart and the newest orders, decide, record.
-    ``follow_up``: a round that leaves the placement ``unknown`` queues the next one for
-    when it is due (only the round's holder does, so one chain per placement)."""
-    claim = claim_for_recovery(placement_id)
-    if claim is None:
+    """One recovery round (:func:`~.recovery.recovery_round`). ``follow_up``: a round that
+    leaves the placement ``unknown`` queues the next one for when it is due (only the
+    round's holder does, so one chain per placement)."""
+    placement = recovery_round(placement_id)
+    if placement is None:  # not due, or someone else holds the round
         return OrderPlacement.objects.get(pk=placement_id)
-    conf = drgreen_settings.checkout
-    placement = claim.placement
-    client = placement.client  # selected with the claim
-    # The reads' ledger rows are written with the decision (see ledger_deferred).
-    with ledger_deferred():
-        if not claim.posted:
-            # Its worker stopped before sending the POST: nothing to read back.
-            decision = recovery_decide(
-                placement=placement,
-                cart=None,
-                orders=[],
-                unknown_since=claim.unknown_since,
-                rounds=claim.rounds,
-                now=timezone.now(),
-                posted=False,
-            )
-            return _record_round(placement_id, claim, decision, follow_up=follow_up)
-        try:
-            with correlation_scope(str(placement.correlation_id)):
-                cart = cart_snapshot(drgreen_client(), client) if conf.order_body_mode == "cart" else None
-                orders = client_orders_newest(client=client, take=conf.recovery_take)
-        except DrGreenError as exc:
-            wait = backoff(conf.recovery_backoff_s, claim.rounds, conf.recovery_backoff_max_s)
-            decision = Decision(
-                "unknown",
-                f"Dr Green could not be read: {exc}"[:500],
-                next_at=timezone.now() + wait,
-                evidence={"round": claim.rounds},
-            )
-        else:
-            ids = [i for i, _, _ in map(order_facts, orders) if i is not None]
-            decide = partial(
-                recovery_decide,
-                placement=placement,
-                cart=cart,
-                orders=orders,
-                unknown_since=claim.unknown_since,
-                rounds=claim.rounds,
-                taken=orders_taken(placement=placement, order_ids=ids),
-            )
-            decision = decide(now=timezone.now())
-            if decision.code == "ambiguous_orders":
-                lines = _candidate_lines(placement, decision.evidence["candidates"])
-                if lines is not None:
-                    decision = decide(now=timezone.now(), order_lines=lines)
-        return _record_round(placement_id, claim, decision, follow_up=follow_up)
-
-
-def _record_round(placement_id: int, claim, decision: Decision, *, follow_up: bool) -> OrderPlacement:
-    placement = recovery_record(placement_id=placement_id, claim=claim, decision=decision)
     if follow_up and placement.state == PlacementState.UNKNOWN and placement.next_recovery_at is not None:
         countdown = max(0.0, (placement.next_recovery_at - timezone.now()).total_seconds())
         placement_recover_enqueue(placement_id=placement_id, countdown=countdown or None)
     return placement
-
-
-def _candidate_lines(placement: OrderPlacement, order_ids: list[str]) -> dict[str, dict[str, str]] | None:
-    """The lines of a few matching orders, from their details (the lists carry none).
-    ``None`` when they cannot all be read: the decision then stays with staff."""
-    if len(order_ids) > drgreen_settings.checkout.recovery_detail_max:
-        return None
-    out: dict[str, dict[str, str]] = {}
-    try:
-        with correlation_scope(str(placement.correlation_id)):
-            for order_id in order_ids:
-                lines: dict[str, Decimal] = {}
-                for i, raw in enumerate(drgreen_client().get_order(order_id).get("orderLines") or []):
-                    line = map_line(i, raw)
-                    key = str(line.strain_drgreen_id)
-                    lines[key] = lines.get(key, Decimal(0)) + (line.quantity or Decimal(0))
-                out[order_id] = {sid: quantity_text(qty) for sid, qty in lines.items()}
-    except DrGreenError as exc:
-        logger.warning("checkout %s: order details unreadable (%s)", placement.correlation_id, exc)
-        return None
-    return out
 
 
 __all__ = [
