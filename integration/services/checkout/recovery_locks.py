@@ -45,8 +45,9 @@ def claim_for_recovery(placement_id: int) -> RecoveryClaim | None:
         if placement.state == PlacementState.SUBMITTING:
             if placement.next_recovery_at is not None and placement.next_recovery_at > now:
                 return None  # its worker still holds the lease
-            # The worker that claimed it is gone (killed, timed out): its POST may have been
-            # sent. Dr Green may even be finishing it now, so the settle time starts here.
+            # The worker that claimed it is gone (killed, timed out). If it committed its
+            # POST marker, the POST may have been sent and Dr Green may even be finishing it
+            # now, so the settle time starts here; without the marker nothing was sent.
             PlacementAttempt.objects.filter(
                 placement=placement, number=placement.attempt_count, finished_at__isnull=True
             ).update(finished_at=now, outcome="abandoned", error="lease expired; worker presumed dead")
