@@ -26,6 +26,7 @@ class PlacementAttemptInline(ReadOnlyInline):
         "http_status",
         "maybe_delivered",
         "started_at",
+        "posted_at",
         "finished_at",
         "error",
         "evidence_json",

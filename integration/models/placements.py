@@ -66,6 +66,9 @@ class PlacementAttempt(models.Model):
     kind = models.CharField(max_length=20, help_text="place | recover")
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Committed on its own just before ``POST /dapp/orders`` is sent (never after): an
+    # attempt without it cannot have created an order, whatever happened to its worker.
+    posted_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=32, blank=True)
     http_status = models.PositiveIntegerField(null=True, blank=True)
     maybe_delivered = models.BooleanField(null=True)

@@ -37,8 +37,9 @@ def placement_execute(self, placement_id: int) -> str:
         placement = checkout_services.placement_execute(placement_id=placement_id, wake_next=True)
     except checkout_services.PlacementBusy:
         # Another placement of this client holds its Dr Green cart: when it settles, its
-        # driver queues this one (and the sweep is the safety net).
-        logger.info("checkout: placement %s waits for its client's placement in flight", placement_id)
+        # driver queues this one (and the sweep is the safety net). Or it is backing off
+        # (a stray early task): its own timer takes it up.
+        logger.info("checkout: placement %s waits for its turn", placement_id)
         return "waiting"
     return _run_again_later(placement)
 

@@ -1,8 +1,9 @@
 """Checkout: exactly-once order placement with Dr Green (DESIGN.md flow 1).
 
 ``driver.py`` owns a placement's state loop, ``decision.py`` decides recovery from Dr
-Green's records (pure), ``locks.py`` holds the short transactions, ``calls.py`` the Dr Green
-calls, ``beat.py`` the sweep that finishes what requests and tasks could not.
+Green's records (pure), ``locks.py`` holds the short transactions (``recovery_locks.py``
+those of a recovery round), ``calls.py`` the Dr Green calls, ``recovery.py`` one recovery
+round, ``beat.py`` the sweep that finishes what requests and tasks could not.
 """
 
 from .beat import placements_due, placements_sweep

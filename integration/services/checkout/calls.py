@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -152,9 +153,15 @@ def _docs_extra(client: Client, lines: list[Line]) -> dict[str, Any]:
     return extra
 
 
-def placement_calls(*, placement: OrderPlacement, client: Client, mode: str) -> Outcome:
+def placement_calls(
+    *, placement: OrderPlacement, client: Client, mode: str, before_post: Callable[[], bool]
+) -> Outcome:
     """Run one placement attempt against Dr Green: empty the cart, add the lines once,
-    ``POST /dapp/orders`` once. Returns what happened; raises nothing from Dr Green."""
+    ``POST /dapp/orders`` once. Returns what happened; raises nothing from Dr Green.
+
+    ``before_post`` runs right before the POST and says whether it may be sent: the caller
+    commits there that the POST is about to go out (``False``: it could not, or the attempt
+    lost its lease; nothing is sent, so nothing can have been ordered)."""
     api = drgreen_client()
     lines = lines_from_json(placement.lines)
     correlation = str(placement.correlation_id)
@@ -163,6 +170,8 @@ def placement_calls(*, placement: OrderPlacement, client: Client, mode: str) -> 
             outcome = _fill_cart(api, client, lines, correlation)
             if outcome is not None:
                 return outcome
+        if not before_post():
+            return Outcome(kind=RETRY_SAFE, step="post_marker", message="POST not sent: no marker committed")
         return _post_order(api, client, lines, correlation, mode)
 
 

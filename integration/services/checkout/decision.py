@@ -8,6 +8,8 @@ order shows up first in the client's orders sorted ``desc``.
 ========================================  =====================================
 evidence                                  decision
 ========================================  =====================================
+the latest attempt never committed its     nothing was sent → ``retry_safe`` at
+POST marker (its worker stopped first)     once, whatever the cart holds
 exactly one new order with our USD total   ``adopt`` it (several: the one whose
                                            lines are ours), unless the cart still
                                            holds our lines: then it is not ours
@@ -67,12 +69,15 @@ def recovery_decide(
     now: datetime,
     taken: set[uuid.UUID] = frozenset(),
     order_lines: dict[str, dict[str, str]] | None = None,
+    posted: bool = True,
 ) -> Decision:
     """The decision table of the module docstring. ``cart`` is ``None`` in docs body mode,
     where Dr Green leaves the cart alone. ``taken``: ids among ``orders`` that other
     placements already claim (never adopted twice). ``order_lines`` (order id → ``{strain
     id: quantity}``, from order details) narrows several orders with our total down to those
-    holding exactly our lines."""
+    holding exactly our lines. ``posted``: whether the latest attempt committed its POST
+    marker; without it no order of ours can exist (earlier attempts were settled before
+    it was claimed), and the next attempt empties the cart before anything else."""
     conf = drgreen_settings.checkout
     tolerance = Decimal(conf.total_tolerance)
     window_start = placement.created_at - timedelta(seconds=conf.clock_skew_s)
@@ -113,7 +118,10 @@ def recovery_decide(
         "candidate_lines": order_lines,
         "adopted_elsewhere": sorted(str(t) for t in taken),
         "round": rounds,
+        "posted": posted,
     }
+    if not posted:
+        return Decision("retry_safe", "the order POST was never sent", evidence=evidence)
     if len(candidates) == 1:
         return Decision("adopt", "the order landed", order=candidates[0], evidence=evidence)
     if len(candidates) > 1:

@@ -5,14 +5,15 @@ a final state, exactly once with Dr Green (DESIGN.md flow 1, facts §7.4).
 2. commit an ``OrderPlacement``: the unique (client, key) makes a double click one placement;
 3. claim it (client row locked first): one placement per client talks to Dr Green at a
    time, because a client has exactly one Dr Green cart and the order is built from it;
-4. with no transaction or lock held: empty the cart, add the lines once, POST once;
+4. with no transaction or lock held: empty the cart, add the lines once, commit the POST
+   marker (:func:`~.locks.attempt_mark_posted`, one UPDATE), POST once;
 5. record the outcome; an ambiguous one (``unknown``) is settled by reading Dr Green back
    and asking :func:`~.decision.recovery_decide`, which may allow another run.
 
 A placement waiting behind another of its client is taken up when that one settles
 (``wake_next``), not polled; an ``unknown`` one is looked at again when its recovery is due
 (a task with a countdown), not at the next sweep. The transactions are in ``locks.py``, the
-calls in ``calls.py``.
+calls in ``calls.py``, the recovery round in ``recovery.py``.
 """
 
 from __future__ import annotations
@@ -27,26 +28,23 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integration.conf import drgreen_settings
-from integration.drgreen import DrGreenError
 from integration.models import Client, OrderPlacement, PlacementAttempt, PlacementState
-from integration.services.drgreen_api import correlation_scope, drgreen_client, ledger_deferred
+from integration.services.drgreen_api import ledger_deferred
 from integration.services.errors import ServiceError
-from integration.services.mirror.order_mapping import map_line
 
-from .calls import cart_snapshot, client_orders_newest, placement_calls
-from .decision import Decision, backoff, order_facts, recovery_decide
+from .calls import placement_calls
 from .locks import (
     IN_FLIGHT,
     Claim,
+    attempt_mark_posted,
     claim_for_place,
-    claim_for_recovery,
+    client_busy,
     client_waiting,
-    orders_taken,
     placement_record,
-    recovery_record,
     require_no_transaction,
 )
-from .validation import lines_hash, lines_normalize, order_validate, quantity_text
+from .recovery import recovery_round
+from .validation import lines_hash, lines_normalize, order_validate
 
 logger = logging.getLogger("integration.checkout")
 
@@ -59,6 +57,11 @@ RUN_EXECUTIONS = 3
 
 class PlacementBusy(Exception):
     """Another placement of the same client is in flight; this one waits for its turn."""
+
+
+class PlacementBackingOff(PlacementBusy):
+    """A ``retry_safe`` placement whose back-off has not elapsed: its own timer (the task
+    queued for when it is due, else the sweep) takes it up, not this caller."""
 
 
 def _existing(*, held: tuple[int, str] | None, request_hash: str) -> OrderPlacement | None:
@@ -114,13 +117,13 @@ def order_place(
     checked = order_validate(client=client, lines=normalized)
     conf = drgreen_settings.checkout
     try:
-        placement, claim = _create(
+        placement, claim, behind = _create(
             client=checked.client,
             key=key,
             request_hash=request_hash,
             lines=[line.as_json() for line in normalized],
             expected_total=checked.expected_total,
-            claim_now=execute == "inline",
+            execute=execute,
             lease_s=conf.lease_s,
         )
     except IntegrityError:
@@ -141,7 +144,7 @@ def order_place(
         except PlacementBusy:
             logger.info("checkout %s: client busy; left for the sweep", placement.correlation_id)
             placement.refresh_from_db()
-    elif execute == "task":
+    elif execute == "task" and not behind:
         placement_enqueue(placement_id=placement.pk)
     return placement, True
 
@@ -153,12 +156,13 @@ def _create(
     request_hash: str,
     lines: list,
     expected_total: Decimal,
-    claim_now: bool,
+    execute: str,
     lease_s: float,
-) -> tuple[OrderPlacement, Claim | None]:
-    """Commit the placement; with ``claim_now``, inserted already claimed (``submitting``,
-    attempt 1) unless another placement of its client is in flight (client row locked
-    first, as every claim)."""
+) -> tuple[OrderPlacement, Claim | None, bool]:
+    """Commit the placement, and say whether it is behind another placement of its client
+    in flight (client row locked first, as every claim). ``inline``: inserted already
+    claimed (``submitting``, attempt 1) unless it is behind. ``task``: one behind gets no
+    task of its own; the one in flight queues it when it settles (``_wake_next``)."""
     placement = OrderPlacement(
         client=client,
         idempotency_key=key,
@@ -168,10 +172,8 @@ def _create(
         state=PlacementState.NEW,
     )
     with transaction.atomic():
-        claimed = False
-        if claim_now:
-            list(Client.objects.select_for_update().filter(pk=client.pk).values_list("pk", flat=True))
-            claimed = not OrderPlacement.objects.filter(client_id=client.pk, state__in=IN_FLIGHT).exists()
+        behind = execute in ("inline", "task") and client_busy(client.pk)
+        claimed = execute == "inline" and not behind
         now = timezone.now()
         if claimed:
             placement.state = PlacementState.SUBMITTING
@@ -180,29 +182,28 @@ def _create(
             placement.next_recovery_at = now + timedelta(seconds=lease_s)
         placement.save(force_insert=True)
         if not claimed:
-            return placement, None
+            return placement, None, behind
         PlacementAttempt.objects.create(placement=placement, number=1, kind="place", started_at=now)
-    return placement, Claim("place", placement, 1)
+    return placement, Claim("place", placement, 1), False
+
+
+def _enqueue_after_commit(name: str, *, placement_id: int, countdown: float | None) -> None:
+    """Send the checkout task ``name`` to a worker once the current transaction (if any)
+    commits."""
+    from integration.tasks import checkout as tasks  # tasks import services
+
+    task = getattr(tasks, name)
+    transaction.on_commit(lambda: task.apply_async(args=[placement_id], countdown=countdown))
 
 
 def placement_enqueue(*, placement_id: int, countdown: float | None = None) -> None:
-    """Send ``placement_execute`` to a worker once the current transaction (if any) commits."""
-    from integration.tasks.checkout import placement_execute as task  # tasks import services
-
-    def send() -> None:
-        task.apply_async(args=[placement_id], countdown=countdown)
-
-    transaction.on_commit(send)
+    """Queue ``placement_execute`` (after commit)."""
+    _enqueue_after_commit("placement_execute", placement_id=placement_id, countdown=countdown)
 
 
 def placement_recover_enqueue(*, placement_id: int, countdown: float | None = None) -> None:
-    """Send ``placement_recover`` to a worker once the current transaction (if any) commits."""
-    from integration.tasks.checkout import placement_recover as task  # tasks import services
-
-    def send() -> None:
-        task.apply_async(args=[placement_id], countdown=countdown)
-
-    transaction.on_commit(send)
+    """Queue ``placement_recover`` (after commit)."""
+    _enqueue_after_commit("placement_recover", placement_id=placement_id, countdown=countdown)
 
 
 def placement_execute(*, placement_id: int, wait_s: float = 0.0, wake_next: bool = False) -> OrderPlacement:
@@ -265,26 +266,29 @@ def _claim_waiting(placement_id: int, deadline: float) -> Claim:
     delay = 0.02
     while True:
         claim = claim_for_place(placement_id)
-        if claim.action != "busy":
+        if claim.action not in ("busy", "backoff"):
             return claim
-        if time.monotonic() >= deadline:
-            raise PlacementBusy(str(claim.placement.correlation_id))
-        time.sleep(delay)
+        pause = delay
+        if claim.action == "backoff":
+            due = claim.placement.next_recovery_at
+            pause = max(0.0, (due - timezone.now()).total_seconds()) if due else 0.0
+        if time.monotonic() + (pause if claim.action == "backoff" else 0.0) >= deadline:
+            kind = PlacementBackingOff if claim.action == "backoff" else PlacementBusy
+            raise kind(str(claim.placement.correlation_id))
+        time.sleep(pause)
         delay = min(delay * 2, 0.5)
 
 
 def _wake_next(placement: OrderPlacement) -> None:
-    """The client's cart is free again: queue the placement that waits for it, if any."""
+    """The client's cart is free again: queue the placement that waits for it, if any (a
+    ready one: one backing off has its own timer)."""
     if placement.state in IN_FLIGHT:
         return
     waiting = client_waiting(client_id=placement.client_id)
     if waiting is None or waiting.pk == placement.pk:
         return
-    countdown = None
-    if waiting.next_recovery_at is not None:  # a ``retry_safe`` one keeps its back-off
-        countdown = max(0.0, (waiting.next_recovery_at - timezone.now()).total_seconds()) or None
     logger.info("checkout %s: its turn (after %s)", waiting.correlation_id, placement.correlation_id)
-    placement_enqueue(placement_id=waiting.pk, countdown=countdown)
+    placement_enqueue(placement_id=waiting.pk)
 
 
 def _place(claim: Claim) -> OrderPlacement:
@@ -295,81 +299,29 @@ def _place(claim: Claim) -> OrderPlacement:
     if mode == "docs":
         client = Client.objects.prefetch_related("shipping_addresses").get(pk=client.pk)
     # The calls' ledger rows are written with the outcome: one commit, not four.
+    # The POST marker is committed (one UPDATE) between the cart calls and the POST.
+    before_post = partial(attempt_mark_posted, placement_id=placement.pk, number=claim.number)
     with ledger_deferred():
-        outcome = placement_calls(placement=placement, client=client, mode=mode)
+        outcome = placement_calls(placement=placement, client=client, mode=mode, before_post=before_post)
         return placement_record(placement_id=placement.pk, number=claim.number, outcome=outcome)
 
 
 def _recover(placement_id: int, *, follow_up: bool = False) -> OrderPlacement:
-    """One recovery round: read the cart and the newest orders, decide, record.
-    ``follow_up``: a round that leaves the placement ``unknown`` queues the next one for
-    when it is due (only the round's holder does, so one chain per placement)."""
-    claim = claim_for_recovery(placement_id)
-    if claim is None:
+    """One recovery round (:func:`~.recovery.recovery_round`). ``follow_up``: a round that
+    leaves the placement ``unknown`` queues the next one for when it is due (only the
+    round's holder does, so one chain per placement)."""
+    placement = recovery_round(placement_id)
+    if placement is None:  # not due, or someone else holds the round
         return OrderPlacement.objects.get(pk=placement_id)
-    conf = drgreen_settings.checkout
-    placement = claim.placement
-    client = placement.client  # selected with the claim
-    # The reads' ledger rows are written with the decision (see ledger_deferred).
-    with ledger_deferred():
-        try:
-            with correlation_scope(str(placement.correlation_id)):
-                cart = cart_snapshot(drgreen_client(), client) if conf.order_body_mode == "cart" else None
-                orders = client_orders_newest(client=client, take=conf.recovery_take)
-        except DrGreenError as exc:
-            wait = backoff(conf.recovery_backoff_s, claim.rounds, conf.recovery_backoff_max_s)
-            decision = Decision(
-                "unknown",
-                f"Dr Green could not be read: {exc}"[:500],
-                next_at=timezone.now() + wait,
-                evidence={"round": claim.rounds},
-            )
-        else:
-            ids = [i for i, _, _ in map(order_facts, orders) if i is not None]
-            decide = partial(
-                recovery_decide,
-                placement=placement,
-                cart=cart,
-                orders=orders,
-                unknown_since=claim.unknown_since,
-                rounds=claim.rounds,
-                taken=orders_taken(placement=placement, order_ids=ids),
-            )
-            decision = decide(now=timezone.now())
-            if decision.code == "ambiguous_orders":
-                lines = _candidate_lines(placement, decision.evidence["candidates"])
-                if lines is not None:
-                    decision = decide(now=timezone.now(), order_lines=lines)
-        placement = recovery_record(placement_id=placement_id, claim=claim, decision=decision)
     if follow_up and placement.state == PlacementState.UNKNOWN and placement.next_recovery_at is not None:
         countdown = max(0.0, (placement.next_recovery_at - timezone.now()).total_seconds())
         placement_recover_enqueue(placement_id=placement_id, countdown=countdown or None)
     return placement
 
 
-def _candidate_lines(placement: OrderPlacement, order_ids: list[str]) -> dict[str, dict[str, str]] | None:
-    """The lines of a few matching orders, from their details (the lists carry none).
-    ``None`` when they cannot all be read: the decision then stays with staff."""
-    if len(order_ids) > drgreen_settings.checkout.recovery_detail_max:
-        return None
-    out: dict[str, dict[str, str]] = {}
-    try:
-        with correlation_scope(str(placement.correlation_id)):
-            for order_id in order_ids:
-                lines: dict[str, Decimal] = {}
-                for i, raw in enumerate(drgreen_client().get_order(order_id).get("orderLines") or []):
-                    line = map_line(i, raw)
-                    key = str(line.strain_drgreen_id)
-                    lines[key] = lines.get(key, Decimal(0)) + (line.quantity or Decimal(0))
-                out[order_id] = {sid: quantity_text(qty) for sid, qty in lines.items()}
-    except DrGreenError as exc:
-        logger.warning("checkout %s: order details unreadable (%s)", placement.correlation_id, exc)
-        return None
-    return out
-
-
 __all__ = [
     "EXECUTE_MODES",
+    "PlacementBackingOff",
     "PlacementBusy",
     "order_place",
     "placement_enqueue",

@@ -11,11 +11,10 @@ sale link runs after commit).
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -25,7 +24,7 @@ from integration.services.drgreen_api import ledger_flush
 from integration.services.webhooks.facts import placement_moved
 
 from .calls import PLACED, RETRY_SAFE, UNKNOWN, Outcome, order_id_of, sale_link
-from .decision import Decision, backoff
+from .decision import backoff
 from .mirror import order_mirror
 
 logger = logging.getLogger("integration.checkout")
@@ -46,7 +45,7 @@ def require_no_transaction(what: str) -> None:
 
 @dataclass
 class Claim:
-    action: str  # "place", "recover", "busy", "done"
+    action: str  # "place", "recover", "busy", "backoff" (retry_safe, not due yet), "done"
     placement: OrderPlacement
     number: int = 0
 
@@ -86,6 +85,10 @@ def claim_for_place(placement_id: int) -> Claim:
             return Claim("recover", placement)
         if placement.state not in (PlacementState.NEW, PlacementState.RETRY_SAFE):
             return Claim("done", placement)
+        if placement.state == PlacementState.RETRY_SAFE and (
+            placement.next_recovery_at is not None and placement.next_recovery_at > now
+        ):
+            return Claim("backoff", placement)  # a stray early task; its own timer comes later
         busy = (
             OrderPlacement.objects.filter(client_id=placement.client_id, state__in=IN_FLIGHT)
             .exclude(pk=placement.pk)
@@ -127,6 +130,24 @@ def claim_for_place(placement_id: int) -> Claim:
     return Claim("place", placement, number)
 
 
+def attempt_mark_posted(*, placement_id: int, number: int) -> bool:
+    """Commit, in one statement of its own, that attempt ``number`` is about to send its
+    order POST. ``False`` (send nothing) when the write fails, or when recovery already
+    finished the attempt (its lease ran out): recovery may then have decided, from the
+    missing marker, that no order exists. The row lock of this UPDATE orders it against
+    recovery's, so exactly one of the two wins."""
+    require_no_transaction("attempt_mark_posted")  # it must be committed before the POST
+    try:
+        return bool(
+            PlacementAttempt.objects.filter(
+                placement_id=placement_id, number=number, finished_at__isnull=True
+            ).update(posted_at=timezone.now())
+        )
+    except DatabaseError:
+        logger.warning("checkout: placement %s attempt %s: POST marker not written", placement_id, number)
+        return False
+
+
 def placement_record(*, placement_id: int, number: int, outcome: Outcome) -> OrderPlacement:
     """Write an attempt's outcome, with the order it created mirrored in the same
     transaction. Only the attempt that still owns the placement moves its state; a late
@@ -149,19 +170,31 @@ def placement_record(*, placement_id: int, number: int, outcome: Outcome) -> Ord
     return placement
 
 
+def lock_for_outcome(
+    placement_id: int, *, order: dict | None, listed: bool
+) -> tuple[OrderPlacement, int | None]:
+    """Lock for an outcome write: with an ``order`` to mirror, the client first and then the
+    placement (the order's client foreign key locks the client row at commit), and mirror
+    it (``listed``: an item of the client's order list, else a create response); without
+    one, the placement alone. Returns the placement and the mirrored order's pk."""
+    if order is None:
+        return lock_placement(placement_id, with_client=False), None
+    placement = lock(placement_id)
+    order_pk = order_mirror(
+        client_drgreen_id=placement.client.drgreen_id,
+        payload=order,
+        listed=listed,
+        correlation_id=None if listed else placement.correlation_id,
+    )
+    return placement, order_pk
+
+
 def _record(*, placement_id: int, number: int, outcome: Outcome) -> tuple[OrderPlacement, bool]:
     conf = drgreen_settings.checkout
     ledger_flush()
     now = timezone.now()
-    if outcome.kind == PLACED:
-        placement = lock(placement_id)
-        order_pk = order_mirror(
-            client_drgreen_id=placement.client.drgreen_id,
-            payload=outcome.order,
-            correlation_id=placement.correlation_id,
-        )
-    else:
-        placement = lock_placement(placement_id, with_client=False)
+    order = outcome.order if outcome.kind == PLACED else None
+    placement, order_pk = lock_for_outcome(placement_id, order=order, listed=False)
     PlacementAttempt.objects.filter(placement=placement, number=number).update(
         **_attempt_values(outcome, now)
     )
@@ -270,120 +303,26 @@ def _after_placed(placement_id: int) -> None:
     sale_link(placement=placement, client=placement.client)
 
 
-@dataclass
-class RecoveryClaim:
-    placement: OrderPlacement
-    number: int
-    rounds: int
-    unknown_since: datetime
-
-
-def claim_for_recovery(placement_id: int) -> RecoveryClaim | None:
-    """Take an ``unknown`` placement (or a ``submitting`` one whose lease expired) for one
-    recovery round; ``None`` when it is not due or someone else holds it."""
-    conf = drgreen_settings.checkout
-    now = timezone.now()
-    with transaction.atomic():
-        placement = lock(placement_id)
-        unknown_since = None
-        if placement.state == PlacementState.SUBMITTING:
-            if placement.next_recovery_at is not None and placement.next_recovery_at > now:
-                return None  # its worker still holds the lease
-            # The worker that claimed it is gone (killed, timed out): its POST may have been
-            # sent. Dr Green may even be finishing it now, so the settle time starts here.
-            PlacementAttempt.objects.filter(
-                placement=placement, number=placement.attempt_count, finished_at__isnull=True
-            ).update(finished_at=now, outcome="abandoned", error="lease expired; worker presumed dead")
-            placement.state = PlacementState.UNKNOWN
-            unknown_since = now
-        elif placement.state != PlacementState.UNKNOWN:
-            return None
-        elif placement.next_recovery_at is not None and placement.next_recovery_at > now:
-            return None  # another recoverer holds it, or its back-off has not elapsed
-        if unknown_since is None:
-            last_place = placement.attempts.filter(kind="place").order_by("-number").first()
-            unknown_since = (last_place.finished_at if last_place else None) or placement.updated_at
-        rounds = placement.attempts.filter(kind="recover").count() + 1
-        number = placement.attempt_count + 1
-        placement.attempt_count = number
-        placement.next_recovery_at = now + timedelta(seconds=conf.lease_s)
-        placement.save(update_fields=["state", "attempt_count", "next_recovery_at", "updated_at"])
-        PlacementAttempt.objects.create(placement=placement, number=number, kind="recover", started_at=now)
-    return RecoveryClaim(placement, number, rounds, unknown_since)
-
-
-def orders_taken(*, placement: OrderPlacement, order_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of ``order_ids`` other placements already claim."""
-    return set(
-        OrderPlacement.objects.filter(order_drgreen_id__in=order_ids)
-        .exclude(pk=placement.pk)
-        .values_list("order_drgreen_id", flat=True)
-    )
-
-
-def recovery_record(*, placement_id: int, claim: RecoveryClaim, decision: Decision) -> OrderPlacement:
-    """Write a recovery round's decision, if the round still owns the placement; an
-    adopted order is mirrored in the same transaction (client locked first, as in
-    :func:`placement_record`)."""
-    now = timezone.now()
-    with transaction.atomic():
-        ledger_flush()
-        order_pk = order_id = None
-        if decision.kind == "adopt":
-            assert decision.order is not None
-            placement = lock(placement_id)
-            order_pk = order_mirror(
-                client_drgreen_id=placement.client.drgreen_id, payload=decision.order, listed=True
-            )
-            order_id = uuid.UUID(str(decision.order["id"]))
-        else:
-            placement = lock_placement(placement_id, with_client=False)
-        PlacementAttempt.objects.filter(placement=placement, number=claim.number).update(
-            finished_at=now, outcome=decision.kind, error=decision.reason, evidence=decision.evidence
-        )
-        if placement.state != PlacementState.UNKNOWN or placement.attempt_count != claim.number:
-            return placement
-        if decision.kind == "adopt":
-            return mark_placed(placement, order_pk=order_pk, order_drgreen_id=order_id, now=now)
-        fields = ["state", "next_recovery_at", "updated_at"]
-        if decision.kind == "retry_safe":
-            placement.state = PlacementState.RETRY_SAFE
-            placement.next_recovery_at = now
-        elif decision.kind == "needs_staff":
-            placement.state = PlacementState.NEEDS_STAFF
-            placement.rejection_code = decision.code
-            placement.rejection_message = decision.reason
-            placement.next_recovery_at = None
-            fields += ["rejection_code", "rejection_message"]
-        else:
-            placement.next_recovery_at = decision.next_at
-        placement.save(update_fields=fields)
-        placement_moved(placement, at=now)
-    logger.info(
-        "checkout %s: recovery round %s → %s (%s)",
-        placement.correlation_id,
-        claim.rounds,
-        placement.state,
-        decision.reason,
-    )
-    return placement
+def client_busy(client_id: int) -> bool:
+    """Lock the client row (in the caller's transaction) and say whether one of its
+    placements is in flight. A placement committed under this lock while another is in
+    flight is taken up by that one's :func:`client_waiting` (which waits for the lock, so
+    it sees the new row), not by a task of its own."""
+    list(Client.objects.select_for_update().filter(pk=client_id).values_list("pk", flat=True))
+    return OrderPlacement.objects.filter(client_id=client_id, state__in=IN_FLIGHT).exists()
 
 
 def client_waiting(*, client_id: int) -> OrderPlacement | None:
     """The client's placement whose turn it is, unless one of its placements is still in
-    flight: the oldest ready one (``new``, or ``retry_safe`` with its back-off over), else
-    the ``retry_safe`` one due first. A placement backing off does not hold the cart, so
-    it never keeps a ready one waiting."""
-    mine = OrderPlacement.objects.filter(client_id=client_id)
-    if mine.filter(state__in=IN_FLIGHT).exists():
-        return None
-    fields = ("pk", "correlation_id", "next_recovery_at")
-    ready = Q(state=PlacementState.NEW) | Q(
-        Q(next_recovery_at__isnull=True) | Q(next_recovery_at__lte=timezone.now()),
-        state=PlacementState.RETRY_SAFE,
-    )
-    first = mine.filter(ready).order_by("created_at", "pk").only(*fields).first()
-    if first is not None:
-        return first
-    backing_off = mine.filter(state=PlacementState.RETRY_SAFE)
-    return backing_off.order_by("next_recovery_at", "pk").only(*fields).first()
+    flight: the oldest ready one (``new``, or ``retry_safe`` with its back-off over). A
+    placement backing off does not hold the cart, so it never keeps a ready one waiting,
+    and is not returned: the timer of its back-off (its task, else the sweep) takes it up."""
+    with transaction.atomic():
+        if client_busy(client_id):
+            return None
+        ready = Q(state=PlacementState.NEW) | Q(
+            Q(next_recovery_at__isnull=True) | Q(next_recovery_at__lte=timezone.now()),
+            state=PlacementState.RETRY_SAFE,
+        )
+        mine = OrderPlacement.objects.filter(client_id=client_id).filter(ready)
+        return mine.order_by("created_at", "pk").only("pk", "correlation_id", "next_recovery_at").first()

@@ -6,6 +6,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
 from integration.models import OrderPlacement
 from integration.services.checkout.decision import recovery_decide
 
@@ -59,3 +61,20 @@ def test_a_cart_still_holding_our_lines_proves_nothing_landed():
 def test_a_cart_holding_other_lines_goes_to_staff():
     decision = _decide(cart={str(uuid.uuid4()): "1"})
     assert (decision.kind, decision.code) == ("needs_staff", "cart_mismatch")
+
+
+@pytest.mark.parametrize("cart", [{}, None, {STRAIN: "2"}, {str(uuid.uuid4()): "1"}])
+def test_an_attempt_that_never_committed_its_post_marker_is_retry_safe_at_once(cart):
+    # Whatever the cart holds (docs mode: None), and before any settle time: nothing was sent.
+    decision = _decide(cart=cart, posted=False, unknown_since=NOW)
+    assert decision.kind == "retry_safe" and decision.evidence["posted"] is False
+
+
+def test_without_the_marker_an_order_with_our_total_is_not_adopted():
+    decision = _decide(orders=[_order()], posted=False)
+    assert decision.kind == "retry_safe" and decision.order is None
+
+
+def test_after_the_marker_an_empty_cart_without_an_order_is_still_looked_at_again():
+    decision = _decide(cart={}, posted=True)
+    assert decision.kind == "unknown" and decision.next_at > NOW

@@ -4,13 +4,15 @@ Real HTTP: each test makes a real order in the sandbox, then records it."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from django.db import connection
 
 from integration.models import ApiCall, Order, OrderPlacement, PlacementState
 from integration.services.checkout import order_place
 from integration.services.checkout.calls import PLACED, placement_calls
-from integration.services.checkout.locks import claim_for_place, placement_record
+from integration.services.checkout.locks import attempt_mark_posted, claim_for_place, placement_record
 from integration.services.drgreen_api import ledger_deferred
 from integration.services.mirror import order_upsert_from_create
 
@@ -26,10 +28,18 @@ def _claimed(seeded, key: str, *, client_index: int = 0):
     return claim
 
 
+def _calls_of(claim):
+    """The attempt's Dr Green calls, its POST marker committed before the POST."""
+    marker = partial(attempt_mark_posted, placement_id=claim.placement.pk, number=claim.number)
+    return placement_calls(
+        placement=claim.placement, client=claim.placement.client, mode="cart", before_post=marker
+    )
+
+
 def _record(claim):
     """The attempt's calls and its outcome, as ``placement_execute`` runs them."""
     with ledger_deferred():
-        outcome = placement_calls(placement=claim.placement, client=claim.placement.client, mode="cart")
+        outcome = _calls_of(claim)
         assert outcome.kind == PLACED, outcome
         placement = placement_record(placement_id=claim.placement.pk, number=claim.number, outcome=outcome)
     return outcome, placement
@@ -78,7 +88,7 @@ def test_the_order_and_the_outcome_are_written_in_one_transaction(seeded):
 def test_an_order_a_sweep_mirrored_first_is_linked_not_doubled(seeded):
     claim = _claimed(seeded, "swept")
     with ledger_deferred():
-        outcome = placement_calls(placement=claim.placement, client=claim.placement.client, mode="cart")
+        outcome = _calls_of(claim)
         # The /recent heartbeat adopted the new order between the POST and the outcome.
         order_upsert_from_create(payload=outcome.order, client_drgreen_id=claim.placement.client.drgreen_id)
         placement = placement_record(placement_id=claim.placement.pk, number=claim.number, outcome=outcome)
@@ -108,7 +118,7 @@ def test_a_late_success_after_losing_the_lease_is_still_kept(seeded):
 def test_an_order_claimed_by_another_placement_goes_to_staff(seeded):
     claim = _claimed(seeded, "mine")
     with ledger_deferred():
-        outcome = placement_calls(placement=claim.placement, client=claim.placement.client, mode="cart")
+        outcome = _calls_of(claim)
         other, _ = order_place(
             client=claim.placement.client,
             idempotency_key="theirs",

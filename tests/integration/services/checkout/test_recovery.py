@@ -13,7 +13,7 @@ from django.utils import timezone
 from integration.models import Order, OrderPlacement, PlacementState, Strain
 from integration.services.checkout import order_place, placements_sweep
 from integration.services.checkout.driver import RUN_EXECUTIONS
-from integration.services.checkout.locks import claim_for_place
+from integration.services.checkout.locks import attempt_mark_posted, claim_for_place
 from integration.services.checkout.validation import strains_refresh
 from integration.services.drgreen_api import drgreen_client
 
@@ -140,7 +140,8 @@ def test_a_429_on_the_order_is_retried_after_retry_after(seeded, client_id, clie
     assert placement.state == PlacementState.RETRY_SAFE
     assert placement.next_recovery_at >= timezone.now() + timedelta(seconds=25)
     assert placements_sweep() == {}  # not due yet
-    assert placements_sweep(now=timezone.now() + timedelta(seconds=31)) == {PlacementState.PLACED: 1}
+    OrderPlacement.objects.filter(pk=placement.pk).update(next_recovery_at=timezone.now())  # 30 s later
+    assert placements_sweep() == {PlacementState.PLACED: 1}
     assert len(seeded.remote_orders(client_id)) == 1
 
 
@@ -204,6 +205,7 @@ def test_a_worker_that_died_after_posting_is_recovered_by_the_sweep(seeded, clie
     api = drgreen_client()
     api.empty_cart(str(client.cart_id))
     api.add_to_cart(str(client.cart_id), [(seeded.strain_ids[0], 2)])
+    assert attempt_mark_posted(placement_id=placement.pk, number=claim.number)
     api.create_order(client_id)
     assert placements_sweep() == {}  # its lease still runs
     OrderPlacement.objects.filter(pk=placement.pk).update(next_recovery_at=timezone.now())
@@ -324,7 +326,8 @@ def test_a_burst_of_gateway_errors_does_not_use_up_the_budget_while_the_customer
     assert placement.state == PlacementState.RETRY_SAFE
     assert _kinds(placement) == [("place", "retry_safe")] * RUN_EXECUTIONS
     seeded.sandbox.clear_faults()
-    placements_sweep(now=timezone.now() + timedelta(days=1))
+    OrderPlacement.objects.filter(pk=placement.pk).update(next_recovery_at=timezone.now())  # backed off
+    placements_sweep()
     placement.refresh_from_db()
     assert placement.state == PlacementState.PLACED
     assert _remote(seeded, client_id) == [{seeded.strain_ids[0]: 1}]

@@ -126,7 +126,8 @@ def test_a_placement_backing_off_does_not_keep_a_ready_one_of_its_client_waiting
     assert client_waiting(client_id=client.pk).pk == newer.pk
 
     OrderPlacement.objects.filter(pk=newer.pk).update(state=PlacementState.REJECTED)
-    assert client_waiting(client_id=client.pk).pk == older.pk  # its back-off is kept by the caller
+    # One backing off is not queued by a wake: its own timer (its task, else the sweep) is.
+    assert client_waiting(client_id=client.pk) is None
     OrderPlacement.objects.filter(pk=older.pk).update(next_recovery_at=timezone.now() - timedelta(seconds=1))
     OrderPlacement.objects.filter(pk=newer.pk).update(state=PlacementState.NEW)
     assert client_waiting(client_id=client.pk).pk == older.pk  # ready again: oldest first
@@ -159,3 +160,49 @@ def test_a_round_that_leaves_a_placement_unknown_queues_the_next_round_for_when_
     # A round that is not due holds nothing and queues nothing: one chain per placement.
     assert tasks_checkout.placement_recover.run(placement.pk) == PlacementState.UNKNOWN
     assert len(queued) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_placement_behind_one_in_flight_is_queued_once_by_the_one_that_settles(seeded, monkeypatch):
+    # Not twice (its own task at commit, which would only find the cart taken, then the
+    # wake): one behind gets no task of its own; the settling one queues it.
+    queued = []
+    monkeypatch.setattr(
+        checkout_driver, "placement_enqueue", lambda placement_id, countdown=None: queued.append(placement_id)
+    )
+    client = seeded.mirror_client(seeded.verified_client_ids()[0])
+    first, _ = order_place(
+        client=client, idempotency_key="a", lines=[(seeded.strain_ids[0], 1)], execute="task"
+    )
+    assert queued == [first.pk]
+    claim = claim_for_place(first.pk)
+    second, _ = order_place(
+        client=client, idempotency_key="b", lines=[(seeded.strain_ids[1], 1)], execute="task"
+    )
+    assert queued == [first.pk]  # behind the one in flight
+    _drive(first.pk, deadline=0, first=claim, wake_next=True)
+    assert queued == [first.pk, second.pk]
+    third, _ = order_place(
+        client=client, idempotency_key="c", lines=[(seeded.strain_ids[2], 1)], execute="task"
+    )
+    assert queued == [first.pk, second.pk, third.pk]  # nothing in flight: a task of its own
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_safe_placement_is_not_claimed_before_its_back_off_elapsed(seeded, eager_tasks):
+    cid = seeded.verified_client_ids()[0]
+    client = seeded.mirror_client(cid)
+    placement, _ = order_place(
+        client=client, idempotency_key="r", lines=[(seeded.strain_ids[0], 1)], execute="defer"
+    )
+    later = timezone.now() + timedelta(hours=1)
+    OrderPlacement.objects.filter(pk=placement.pk).update(
+        state=PlacementState.RETRY_SAFE, next_recovery_at=later
+    )
+    assert claim_for_place(placement.pk).action == "backoff"
+    assert tasks_checkout.placement_execute.delay(placement.pk).get() == "waiting"  # a stray task
+    placement.refresh_from_db()
+    assert (placement.state, placement.attempt_count) == (PlacementState.RETRY_SAFE, 0)
+    assert seeded.remote_orders(cid) == []
+    OrderPlacement.objects.filter(pk=placement.pk).update(next_recovery_at=timezone.now())
+    assert claim_for_place(placement.pk).action == "place"
