@@ -14,8 +14,7 @@ from integration.models import WebhookEvent
 from .bulk import bulk_cursor, page_json
 
 _COLUMNS = ("fact", "msg_id", "type", "data", "occurred_at", "order_drgreen_id", "client_pk", "order_pk")
-# PostgreSQL: the facts as ONE jsonb parameter, so one short text whatever the page (with 8
-# parameters a fact, psycopg parsed a ~60 kB text per page: bench.reconcile write_s).
+# PostgreSQL: a page's facts as ONE jsonb parameter (bench.reconcile write_s: not a ~60 kB text to parse).
 _PG_SOURCE = (
     "v AS (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS v(fact text, msg_id text, type text, data jsonb,"
     " occurred_at timestamptz, order_drgreen_id uuid, client_pk bigint, order_pk bigint))"
