@@ -215,7 +215,10 @@ def clients_ensure(
             # A bare instance is enough for the UPDATE: it writes only the changed fields.
             writes.append((Client(**held), list(changed)))
         clients[ref.drgreen_id] = HeldClient(held["pk"], held["shipping_country_code"], erased)
-    if writes:  # last in the page (see write_last): other pages may name these clients too
+    if writes:
+        # Last in the page (see write_last), as other pages may name these clients too; in pk
+        # order, so two pages that lock the same clients lock them in the same order.
+        writes.sort(key=lambda write: write[0].pk)
         write_last(partial(r.bulk_write, Client, writes))
     sync_shippings(
         {ref.drgreen_id: ref.shippings for ref in merged.values() if ref.shippings},
