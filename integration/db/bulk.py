@@ -21,9 +21,7 @@ from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str | dict | list):
-        return value
+def _jsonable(value: Any) -> Any:  # only what the encoders cannot write reaches here
     return value.isoformat() if isinstance(value, dt.datetime | dt.date | dt.time) else str(value)
 
 
@@ -69,8 +67,7 @@ def _row_builder(fields: list[models.Field]):
 
 
 def bulk_cursor():
-    """On PostgreSQL a cursor that binds parameters server side (psycopg's default escapes
-    them into the text in Python), wrapped like any Django cursor; elsewhere the usual one."""
+    """A cursor binding parameters server side on PostgreSQL (psycopg escapes them in Python)."""
     if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("server_side_binding"):
         return connection.cursor()
     from django.db.backends.postgresql.base import ServerBindingCursor
@@ -162,8 +159,7 @@ def _recordset(fields: list[models.Field], *, extra: list[tuple[str, str]] = ())
 
 
 def values_insert(model: type[models.Model], objs: list) -> bool:
-    """Insert ``objs`` (which carry a unique ``drgreen_id``) and set their pks. PostgreSQL
-    only; ``False`` elsewhere."""
+    """Insert ``objs`` (each with a unique ``drgreen_id``), set their pks; PostgreSQL only, else False."""
     if connection.vendor != "postgresql" or not objs:
         return False
     meta = model._meta

@@ -7,6 +7,7 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, NamedTuple
 
 from django.utils import timezone
@@ -33,7 +34,7 @@ from .parsing import (
 from .results import UpsertResult
 from .shippings import country_code, sync_shippings
 from .tiers import client_next_kyc_poll_at
-from .transactions import run_page
+from .transactions import run_page, write_last
 
 _STRING_FIELDS = {
     "firstName": ("first_name", 128),
@@ -214,7 +215,11 @@ def clients_ensure(
             # A bare instance is enough for the UPDATE: it writes only the changed fields.
             writes.append((Client(**held), list(changed)))
         clients[ref.drgreen_id] = HeldClient(held["pk"], held["shipping_country_code"], erased)
-    r.bulk_write(Client, writes)
+    if writes:
+        # Last in the page (see write_last), as other pages may name these clients too; in pk
+        # order, so two pages that lock the same clients lock them in the same order.
+        writes.sort(key=lambda write: write[0].pk)
+        write_last(partial(r.bulk_write, Client, writes))
     sync_shippings(
         {ref.drgreen_id: ref.shippings for ref in merged.values() if ref.shippings},
         clients=clients,

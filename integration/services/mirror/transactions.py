@@ -58,6 +58,25 @@ def relaxed_commits() -> Iterator[None]:
         _relaxed_commits.reset(token)
 
 
+# The writes ``run_page`` runs last in its transaction (``write_last``); None outside one.
+_last_writes: contextvars.ContextVar[list[Callable[[], object]] | None] = contextvars.ContextVar(
+    "last_writes", default=None
+)
+
+
+def write_last(fn: Callable[[], object]) -> None:
+    """Run ``fn`` at the end of the page's transaction (inside ``run_page``; elsewhere now).
+
+    For UPDATEs of rows that pages written at the same time share (a client named by the
+    orders of two pages): a row lock is held until the commit, and taken first it made the
+    other writer wait for nearly the whole page; taken last, only for the commit."""
+    pending = _last_writes.get()
+    if pending is None:
+        fn()
+    else:
+        pending.append(fn)
+
+
 def run_page(fn: Callable[[], T], *, attempts: int = 3) -> T:
     """Run one page's upsert in one transaction.
 
@@ -73,7 +92,14 @@ def run_page(fn: Callable[[], T], *, attempts: int = 3) -> T:
     for attempt in range(1, tries + 1):
         try:
             with transaction.atomic():
-                result = fn()
+                last: list[Callable[[], object]] = []
+                token = _last_writes.set(last)
+                try:
+                    result = fn()
+                finally:
+                    _last_writes.reset(token)
+                for write in last:
+                    write()
                 # Decided at the end: the setting is read at COMMIT, and only now is it
                 # known whether the page left anything to run after it.
                 if relaxed and not connection.run_on_commit:

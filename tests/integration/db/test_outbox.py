@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 
 from integration.db.outbox import webhook_events_insert
 from integration.models import Client, Order, OrderPlacement, WebhookEndpoint, WebhookEvent
@@ -86,3 +86,24 @@ def test_customer_and_correlation_ids_are_filled_from_the_joined_rows():
 def test_no_endpoint_no_rows():
     assert _insert(("f", "m", "order.created", {}, T, None, None, None)) == []
     assert not WebhookEvent.objects.exists()
+
+
+def test_a_page_of_facts_is_one_statement_whose_text_does_not_grow_with_the_page():
+    _endpoint()
+    texts: list[str] = []
+
+    def spy(execute, sql, params, many, context):
+        if "webhookevent" in sql:
+            texts.append(sql)
+        return execute(sql, params, many, context)
+
+    data = {"orderId": "é ✓", "changed": [{"field": "orderStatus", "before": None, "after": 2}]}
+    rows = [(f"f:{i}", f"m{i}", "order.created", data, T, uuid.uuid4(), None, None) for i in range(3)]
+    with connection.execute_wrapper(spy):
+        one = _insert(rows[0])
+        three = _insert(*rows[1:])
+    assert len(one) == 1 and len(three) == 2 and len(texts) == 2
+    assert {e.data["orderId"] for e in WebhookEvent.objects.all()} == {"é ✓"}
+    assert WebhookEvent.objects.filter(fact="f:2").get().data == data
+    if connection.vendor == "postgresql":  # the facts are one parameter: the same text
+        assert texts[0] == texts[1]

@@ -4,6 +4,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from integration.models import Client, Order, OrderLine, Sale, StatusChange, Strain
 from integration.services.mirror import (
@@ -331,6 +332,25 @@ class TestAdoption:
         assert result.stub_client_ids == [] and not client.is_stub
         assert client.first_name == "Real" and client.last_name == "Examplename"
         assert _order(item).client == client
+
+    def test_the_fill_of_a_held_client_is_the_pages_last_write(self, t0):
+        # Two reconcile writers write pages naming the same clients: the client row lock
+        # is taken last, so the other page waits for a commit, not for a whole page.
+        client = Client.objects.create(drgreen_id=uuid.uuid4(), first_name="Real")
+        item = p.order_list_item(client_id=str(client.drgreen_id))
+        writes: list[str] = []
+
+        def spy(execute, sql, params, many, context):
+            if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "WITH")):
+                writes.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(spy):
+            orders_upsert_from_list(items=[item], observed_at=t0)
+        client.refresh_from_db()
+        assert client.last_name == "Examplename" and client.shipping_country_code == "ZAF"
+        assert any('INTO "integration_order"' in w for w in writes)
+        assert 'UPDATE "integration_client"' in writes[-1]
 
     def test_sale_mirrored_before_its_order_gets_linked(self, t0, later):
         item = p.order_list_item()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection, transaction
 
-from integration.services.mirror.transactions import relaxed_commits, run_page
+from integration.services.mirror.transactions import relaxed_commits, run_page, write_last
 
 # run_page must own its transaction, so these tests do not run inside one.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -80,3 +80,35 @@ def test_sqlite_is_never_sent_the_postgresql_setting():
         pytest.skip("the SQLite side of the rule")
     with relaxed_commits():
         assert RELAX not in _statements(lambda: run_page(_page()))
+
+
+def test_write_last_runs_at_the_end_of_the_page_in_its_transaction_in_order():
+    order: list[str] = []
+
+    def page():
+        write_last(lambda: order.append(f"first, in transaction: {connection.in_atomic_block}"))
+        write_last(lambda: order.append("second"))
+        order.append("page")
+        return "done"
+
+    assert run_page(page) == "done"
+    assert order == ["page", "first, in transaction: True", "second"]
+
+
+def test_write_last_outside_a_page_runs_at_once():
+    done: list[int] = []
+    write_last(lambda: done.append(1))
+    assert done == [1]
+
+
+def test_a_failed_page_drops_its_last_writes_and_leaves_none_behind():
+    done: list[str] = []
+
+    def page():
+        write_last(lambda: done.append("never"))
+        raise ValueError("page failed")
+
+    with pytest.raises(ValueError, match="page failed"):
+        run_page(page)
+    write_last(lambda: done.append("after"))  # no page open any more: runs at once
+    assert done == ["after"]
