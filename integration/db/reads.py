@@ -1,10 +1,9 @@
-"""The storefront's per-request lookups as fixed SQL (``bench.api``: building them through
-the ORM cost more than running them). Names come from the models' metadata; rows come back
-as model instances, converted as the ORM converts them."""
+"""The storefront's per-request lookups as fixed SQL (``bench.api``: the ORM's query building
+cost more than running them); names from the models' metadata, rows converted as the ORM does."""
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, reduce
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -27,15 +26,14 @@ def api_token_by_hash(token_hash: str, customer_id: int | None) -> tuple[ApiToke
         row = cursor.fetchone()
     if row is None:
         return None
-    split = len(_TOKEN_FIELDS)
-    token = _instance(ApiToken, _TOKEN_FIELDS, row[:split])
-    if row[split] is None:  # no user row joined (the user's pk is never NULL)
-        return token, None
-    return token, _instance(user_model, user_names, row[split:])
+    split = len(_TOKEN_FIELDS)  # then the user's columns, NULL when no user row joined
+    user = _instance(user_model, user_names, row[split:]) if row[split] is not None else None
+    return _instance(ApiToken, _TOKEN_FIELDS, row), user
 
 
 @cache
 def _token_sql(user_model, vendor: str) -> tuple[str, tuple[str, ...]]:
+    """bench.api ratio: ``api_token_by_hash``'s statement, built once."""
     user_fields, q = user_model._meta.concrete_fields, connection.ops.quote_name
     columns = [f"t.{q(name)}" for name in _TOKEN_FIELDS] + [f"u.{q(f.column)}" for f in user_fields]
     sql = (
@@ -47,19 +45,19 @@ def _token_sql(user_model, vendor: str) -> tuple[str, tuple[str, ...]]:
     return sql, tuple(f.attname for f in user_fields)
 
 
-def _instance(model, attnames: tuple[str, ...], values):
-    converted = list(values)
-    for i, (column, converters) in enumerate(_converters(model, attnames, connection.vendor)):
-        for converter in converters:
-            converted[i] = converter(converted[i], column, connection)
-    return model.from_db(connection.alias, attnames, converted)
+def _instance(model, attnames: tuple[str, ...], row):
+    names, plan = _plan(model, attnames, connection.vendor)
+    values = [reduce(lambda v, f: f(v, col, connection), fs, row[i]) for i, col, fs in plan]  # noqa: B023
+    return model.from_db(connection.alias, names, values)
 
 
 @cache
-def _converters(model, attnames: tuple[str, ...], vendor: str) -> tuple:
-    # Per field, its column and the ORM's converters (SQLite's text datetimes…), built once.
-    cols = (model._meta.get_field(name).get_col(model._meta.db_table) for name in attnames)
-    return tuple((c, (*connection.ops.get_db_converters(c), *c.get_db_converters(connection))) for c in cols)
+def _plan(model, attnames: tuple[str, ...], vendor: str) -> tuple:
+    # In the model's field order (``from_db`` assumes it): place in the row, column, converters.
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in attnames]
+    cols = [(attnames.index(n), model._meta.get_field(n).get_col(model._meta.db_table)) for n in names]
+    convert = connection.ops.get_db_converters
+    return tuple(names), tuple((i, c, (*convert(c), *c.get_db_converters(connection))) for i, c in cols)
 
 
 def order_status_of_customer(drgreen_id, user_pk: int) -> Order | None:
