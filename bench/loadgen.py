@@ -1,7 +1,5 @@
 """A lean closed-loop HTTP/1.1 load generator (asyncio, one virtual user per coroutine), so
-the generator's own CPU stays small next to the server it measures on the same two cores:
-each connection is an ``asyncio.Protocol`` that parses the response as bytes arrive (no
-stream reader/writer pair per request); ``bench.api`` reports its CPU per request.
+the generator's own CPU stays small next to the server it measures on the same two cores.
 
 By default every request opens its own connection, as many independent clients do. With
 keep-alive, gunicorn's gthread workers accept greedily: one worker can end up holding all
@@ -35,52 +33,29 @@ class LoadResult:
         return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-class _Exchange(asyncio.Protocol):
-    """One connection's request/response exchanges, parsed as bytes arrive: no stream reader,
-    no per-request task or header decoding beyond what a status and a body length need."""
-
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.waiter: asyncio.Future | None = None
-        self.buffer = bytearray()
-        self.closed = False
-
-    def connection_made(self, transport) -> None:
-        self.transport = transport
-
-    def send(self, request: bytes) -> asyncio.Future:
-        self.buffer.clear()
-        self.waiter = asyncio.get_running_loop().create_future()
-        self.transport.write(request)
-        return self.waiter
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        parsed = _parse(self.buffer)
-        if parsed is not None and self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(parsed)
-
-    def connection_lost(self, exc) -> None:
-        self.closed = True
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_exception(ConnectionError("connection closed before the response"))
-
-
-def _parse(buffer: bytearray) -> tuple[int, bool] | None:
-    """(status, whether the server closes) once a whole response is in ``buffer``, else None."""
-    end = buffer.find(b"\r\n\r\n")
-    if end < 0:
-        return None
-    head = bytes(buffer[:end]).lower()
-    if b"\r\ntransfer-encoding: chunked" in head:
-        complete = buffer.endswith(b"\r\n0\r\n\r\n")
-    else:
-        length, at = 0, head.find(b"\r\ncontent-length:")
-        if at >= 0:
-            stop = head.find(b"\r\n", at + 2)
-            length = int(head[at + 17 : stop if stop >= 0 else len(head)])
-        complete = len(buffer) - end - 4 >= length
-    return (int(head[9:12]), b"\r\nconnection: close" in head) if complete else None
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    length, close, chunked = 0, False, False
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        name = name.strip().lower()
+        if name == "content-length":
+            length = int(value.strip())
+        elif name == "connection" and value.strip().lower() == "close":
+            close = True
+        elif name == "transfer-encoding" and "chunked" in value.lower():
+            chunked = True
+    if chunked:
+        while True:
+            size = int((await reader.readline()).strip(), 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    elif length:
+        await reader.readexactly(length)
+    return status, close
 
 
 async def _user(
@@ -93,32 +68,33 @@ async def _user(
     record_after: float,
     keepalive: bool,
 ) -> None:
-    loop = asyncio.get_running_loop()
-    exchange: _Exchange | None = None
+    reader = writer = None
     while time.perf_counter() < deadline:
         start = time.perf_counter()
         try:
-            if exchange is None or exchange.closed:
-                exchange = (await loop.create_connection(_Exchange, host, port))[1]
+            if writer is None:
+                reader, writer = await asyncio.open_connection(host, port)
             request = make_request(rng)
             if not keepalive:
                 request = request.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1)
-            status, close = await exchange.send(request)
-        except (ConnectionError, OSError):
+            writer.write(request)
+            await writer.drain()
+            status, close = await _read_response(reader)
+        except (ConnectionError, asyncio.IncompleteReadError, OSError):
             result.errors += 1
-            if exchange is not None:
-                exchange.transport.close()
-            exchange = None
+            if writer is not None:
+                writer.close()
+            reader = writer = None
             continue
         end = time.perf_counter()
         if start >= record_after:
             result.latencies_ms.append((end - start) * 1000)
             result.statuses[status] = result.statuses.get(status, 0) + 1
         if close or not keepalive:
-            exchange.transport.close()
-            exchange = None
-    if exchange is not None:
-        exchange.transport.close()
+            writer.close()
+            reader = writer = None
+    if writer is not None:
+        writer.close()
 
 
 def run_load(
