@@ -19,10 +19,11 @@ shared Redis cache gunicorn's processes need (default ``redis://127.0.0.1:6379/1
 
 What a mirror read costs, and how to compare two versions: on PostgreSQL a read is two
 statements on a persistent connection (``CONN_MAX_AGE``; no per-request health check): the
-token joined with the customer it acts for, then the order; plus the throttle's two Redis
-calls. gunicorn preloads the app, so no worker imports views while the load runs. On a
+token joined with the customer it acts for, then the order; plus the throttle's one Redis
+call. gunicorn preloads the app, so no worker imports views while the load runs. On a
 shared 2-core machine ``rps`` swings with other work; ``mirror_cpu_ms_per_request`` (the
-server's own CPU, warm-up included) moves much less. Compare versions in back-to-back runs,
+server's own CPU, warm-up included) moves much less; ``mirror_loadgen_cpu_ms_per_request`` is
+what the load generator takes from the same cores. Compare versions in back-to-back runs,
 alternating, several of each, and report both columns; measured figures go in the README's
 Benchmarks section or the change's report, not here.
 """
