@@ -6,6 +6,7 @@ taken file to the system temp folder, which on another filesystem is a copy that
 workers can both make (one message run twice). Here a message is written under a name no
 queue matches and renamed into place when complete, and a worker takes one with a single
 ``os.rename`` into the processed folder beside the queue: atomic, so exactly one wins.
+``drgreen_store.celery`` makes ``filesystem://`` name this transport.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Django's ``RedisCacheClient.get_client`` builds a new ``redis.Redis`` for every cache call,
 and redis-py rebuilds its table of ~170 response callbacks each time: about 0.4 ms of CPU
-per call, two calls per throttled API request (``bench.api``). A client over a pool is
+per call, and every throttled API request makes one (``bench.api``; the throttle's script in
+``integration.api.throttle_redis`` runs on this client too). A client over a pool is
 thread-safe and redis-py's pool reconnects after a fork, so one per pool is enough.
 """
 

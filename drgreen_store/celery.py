@@ -8,6 +8,11 @@ out freely.
 import os
 
 from celery import Celery, signals
+from kombu.transport import TRANSPORT_ALIASES
+
+# ``filesystem://`` (the embedded default broker) names kombu's transport with atomic
+# writes and takes (drgreen_store/broker.py); the URL alone still picks the transport.
+TRANSPORT_ALIASES["filesystem"] = "drgreen_store.broker:Transport"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "drgreen_store.settings")
 

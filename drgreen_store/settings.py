@@ -103,6 +103,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # the web tier's throughput. No CONN_HEALTH_CHECKS: on PostgreSQL it costs a round trip per
 # request; a broken connection is dropped at the end of the request that hit it instead.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+# PostgreSQL, opt-in: server-side parameter binding, and a statement run this many times on a
+# connection becomes a prepared statement (psycopg's prepare_threshold): less parsing for the
+# per-request reads. Off by default: PgBouncer in transaction mode (before 1.21's
+# max_prepared_statements) hands a connection's prepared statements to other clients.
+_PREPARE_THRESHOLD = env.int("DATABASE_PREPARE_THRESHOLD", default=0)
+if _PREPARE_THRESHOLD > 0 and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": _PREPARE_THRESHOLD}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -173,8 +182,6 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
-    # kombu's transport with atomic writes and takes (drgreen_store/broker.py).
-    CELERY_BROKER_TRANSPORT = "drgreen_store.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Without control_folder kombu writes its exchange tables into the current directory.
         "control_folder": str(_broker_dir / "control"),

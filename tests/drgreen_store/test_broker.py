@@ -18,7 +18,6 @@ def _connection(root):
         path.mkdir(exist_ok=True)
     return Connection(
         "filesystem://",
-        transport="drgreen_store.broker:Transport",
         transport_options={
             "data_folder_in": str(folders["queue"]),
             "data_folder_out": str(folders["queue"]),

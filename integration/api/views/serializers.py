@@ -64,6 +64,21 @@ class OrderStatusMixin(serializers.Serializer):
         # already queued), so serializing never queues work.
         return freshness_data(self.context["freshness"][order.pk])
 
+    def status_data(self, order) -> dict:
+        """What the five fields above give for ``order``, without DRF's per-instance copy of
+        its fields (for a ``to_representation`` of its own)."""
+
+        def text(value):
+            return None if value is None else str(value)
+
+        return {
+            "orderStatus": text(order.order_status),
+            "adminApproval": text(order.admin_approval),
+            "paymentStatus": text(order.payment_status),
+            "displayStatus": self.get_displayStatus(order),
+            "freshness": self.get_freshness(order),
+        }
+
 
 class OrderLineSerializer(serializers.Serializer):
     strainId = serializers.UUIDField(source="strain_drgreen_id", allow_null=True)  # noqa: N815
