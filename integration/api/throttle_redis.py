@@ -13,11 +13,15 @@ other caches keep DRF's own code.
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import os
 from dataclasses import dataclass
 
 from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ResponseError
+
+logger = logging.getLogger("integration.api")
 
 # KEYS[1]: the sorted set; ARGV: now, cutoff (now - window), limit, member, expiry in ms.
 # Times travel as Python's repr and stay strings in Lua, so no precision is lost on the way.
@@ -54,10 +58,15 @@ class Window:
         return remaining / float(available)
 
 
+class ScriptingRefused(Exception):
+    """The Redis server refuses Lua scripts (some managed services do): use DRF's path."""
+
+
 class RedisWindowCounter:
     def __init__(self, cache: RedisCache) -> None:
         self._cache = cache
         self._script = None
+        self.refused = False
 
     def hit(self, key: str, *, now: float, duration: float, limit: int) -> Window:
         client = self._cache._cache.get_client(key, write=True)
@@ -66,17 +75,23 @@ class RedisWindowCounter:
         member = f"{now!r}:{os.getpid()}:{next(_sequence)}"
         expiry_ms = max(1, math.ceil(duration * 1000))
         args = [repr(now), repr(now - duration), limit, member, expiry_ms]
-        allowed, count, oldest = self._script(
-            keys=[self._cache.make_and_validate_key(f"{key}:window")], args=args, client=client
-        )
+        try:
+            allowed, count, oldest = self._script(
+                keys=[self._cache.make_and_validate_key(f"{key}:window")], args=args, client=client
+            )
+        except ResponseError as exc:  # NOPERM, unknown command: never a 500 for a throttle
+            self.refused = True
+            logger.warning("api throttle: Redis refused its script (%s); using DRF's get and set", exc)
+            raise ScriptingRefused from exc
         return Window(bool(allowed), int(count), None if oldest is None else float(oldest))
 
 
 def counter_for(cache) -> RedisWindowCounter | None:
-    """The counter over Django's ``cache`` (kept on it), or ``None`` when it is not Redis."""
+    """The counter over Django's ``cache`` (kept on it), or ``None`` when it is not Redis
+    or its server refused the script."""
     if not isinstance(cache, RedisCache):
         return None
     counter = getattr(cache, "_drgreen_window_counter", None)
     if counter is None:
         counter = cache._drgreen_window_counter = RedisWindowCounter(cache)
-    return counter
+    return None if counter.refused else counter

@@ -59,7 +59,11 @@ class PrincipalScopedThrottle(SimpleRateThrottle):
         if key is None:
             return True
         self.now = self.timer()
-        self._window = counter.hit(key, now=self.now, duration=self.duration, limit=self.num_requests)
+        try:
+            self._window = counter.hit(key, now=self.now, duration=self.duration, limit=self.num_requests)
+        except throttle_redis.ScriptingRefused:
+            self._window = None
+            return super().allow_request(request, view)
         return self._window.allowed
 
     def wait(self):

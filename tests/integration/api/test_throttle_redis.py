@@ -134,3 +134,29 @@ def test_the_api_answers_429_throttled_with_retry_after(redis_cache, settings, a
     error = error_of(r)
     assert error["code"] == "throttled"
     assert 0 < int(r["Retry-After"]) == error["details"]["retryAfter"] <= 61  # ceil(wait), +1 (exceptions.py)
+
+
+@pytest.fixture
+def no_script_cache(settings):
+    """A Redis user refused Lua scripts, as some managed services configure it (ACL)."""
+    admin = __import__("redis").Redis.from_url(REDIS_URL)
+    user = f"noscript-{uuid.uuid4().hex[:8]}"
+    admin.acl_setuser(user, enabled=True, nopass=True, keys=["*"], commands=["+@all", "-@scripting"])
+    url = urlsplit(REDIS_URL)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "drgreen_store.cache.RedisCache",
+            "LOCATION": f"redis://{user}@{url.hostname}:{url.port or 6379}{url.path}",
+            "KEY_PREFIX": uuid.uuid4().hex,
+        }
+    }
+    yield caches["default"]
+    admin.acl_deluser(user)
+
+
+def test_a_server_refusing_scripts_falls_back_to_drfs_get_and_set(no_script_cache, settings):
+    _rate(settings, "probe", "3/min")
+    got = _decisions([BASE, BASE + 1, BASE + 2, BASE + 3], ip="10.0.0.77")
+    assert [allowed for allowed, _ in got] == [True, True, True, False]
+    assert got[3][1] == pytest.approx(57.0)  # DRF's wait: the oldest leaves the window in 57 s
+    assert throttle_redis.counter_for(no_script_cache) is None  # refused once, not asked again
