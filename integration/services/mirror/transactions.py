@@ -58,13 +58,15 @@ def relaxed_commits() -> Iterator[None]:
         _relaxed_commits.reset(token)
 
 
-def run_page(fn: Callable[[], T], *, attempts: int = 3) -> T:
+def run_page(fn: Callable[[], T], *, attempts: int = 3, savepoint: bool = True) -> T:
     """Run one page's upsert in one transaction.
 
     Two workers writing overlapping pages can deadlock on PostgreSQL (the server aborts
     one). When we own the transaction we simply run the page again: the upsert is
     idempotent, and on_commit callbacks of the aborted try are discarded with it. Inside a
-    caller's transaction we cannot retry (its locks stay held), so the error propagates.
+    caller's transaction we cannot retry (its locks stay held), so the error propagates;
+    ``savepoint=False`` there: the page takes no savepoint of its own, so its failure
+    dooms the caller's transaction (for a caller that would roll back anyway).
     """
     owned = not connection.in_atomic_block
     tries = attempts if owned else 1
@@ -72,7 +74,7 @@ def run_page(fn: Callable[[], T], *, attempts: int = 3) -> T:
     relaxed = owned and _relaxed_commits.get() and connection.vendor == "postgresql"
     for attempt in range(1, tries + 1):
         try:
-            with transaction.atomic():
+            with transaction.atomic(savepoint=savepoint):
                 result = fn()
                 # Decided at the end: the setting is read at COMMIT, and only now is it
                 # known whether the page left anything to run after it.
