@@ -24,6 +24,7 @@ from integration.models import Client, OrderPlacement, PlacementAttempt, Placeme
 from integration.services.drgreen_api import ledger_flush
 from integration.services.mirror import HeldClient
 from integration.services.webhooks.facts import placement_moved
+from integration.services.webhooks.outbox import events_batched
 
 from .calls import PLACED, RETRY_SAFE, UNKNOWN, Outcome, order_id_of, sale_link
 from .decision import Decision, backoff
@@ -147,7 +148,9 @@ def placement_record(*, placement_id: int, number: int, outcome: Outcome) -> Ord
     so that transaction locks the client first (:func:`lock`), then the placement, the
     order every claim takes them in. Other outcomes lock the placement alone.
     """
-    with transaction.atomic():
+    # The order's and the placement's events in one statement (no savepoint in between
+    # that could roll back while the transaction goes on: see events_batched).
+    with transaction.atomic(), events_batched():
         placement, moved = _record(placement_id=placement_id, number=number, outcome=outcome)
     if moved:
         logger.info(
