@@ -5,7 +5,8 @@ Each namespace is a frozen dataclass whose field defaults are the defaults and w
 is the doc; settings.py fills them from the environment. A deployment (or a test) names only
 what it changes, e.g. ``DRGREEN_SYNC = {"BREAKER_THRESHOLD": 3}``; an unknown key is an error.
 Values are read at every access (an unchanged setting's object is reused), so
-``override_settings`` and a benchmark assigning settings take effect at once. No other module reads ``settings.DRGREEN_*``.
+``override_settings`` and a benchmark assigning settings take effect at once. No other module
+reads ``settings.DRGREEN_*``.
 """
 
 from __future__ import annotations

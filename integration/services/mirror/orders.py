@@ -121,9 +121,8 @@ def _upsert_orders(
     observed_at: datetime,
     rng: random.Random | None,
     skipped: int = 0,
-    created_by_us: CreatedHint | None = None,
+    hint: CreatedHint | None = None,
 ) -> UpsertResult:
-    hint = created_by_us
     by_id: dict[uuid.UUID, OrderData] = {}
     for data in datas:
         by_id[data.row.drgreen_id] = data  # page drift may repeat an order; keep the last
@@ -375,5 +374,5 @@ def order_upsert_from_create(
         observed_at=observed_at or timezone.now(),
         rng=rng,
         skipped=skipped,
-        created_by_us=hint,
+        hint=hint,
     )
