@@ -4,14 +4,17 @@
 Each namespace is a frozen dataclass whose field defaults are the defaults and whose comment
 is the doc; settings.py fills them from the environment. A deployment (or a test) names only
 what it changes, e.g. ``DRGREEN_SYNC = {"BREAKER_THRESHOLD": 3}``; an unknown key is an error.
-Values are read at every access, so ``override_settings`` and a benchmark assigning settings
-take effect at once. No other module reads ``settings.DRGREEN_*``.
+Values are read at every access (an unchanged setting's object is reused), so
+``override_settings`` and a benchmark assigning settings take effect at once. No other module
+reads ``settings.DRGREEN_*``.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, fields, replace
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 
@@ -269,9 +272,25 @@ def _coerce(field, value):
     return convert(value) if convert else value
 
 
+# The last object built per namespace, with the setting it was built from: a hot path
+# (a checkout reads its namespace about seven times) reuses it while the setting is the
+# same dict with the same items; replacing or editing it in any way builds a new one.
+_built: dict[str, tuple[Any, dict, Any]] = {}
+_UNSET: dict = {}
+
+
 def _from_dict(cls, setting: str):
     """``cls`` with the keys named in ``settings.<setting>`` (upper-case field names)."""
-    raw = getattr(settings, setting, None) or {}
+    raw = getattr(settings, setting, None) or _UNSET
+    held = _built.get(setting)
+    if held is not None and held[0] is raw and held[1] == raw and type(held[2]) is cls:
+        return held[2]
+    obj = _build(cls, setting, raw)
+    _built[setting] = (raw, copy.deepcopy(raw), obj)
+    return obj
+
+
+def _build(cls, setting: str, raw: dict):
     known = {f.name: f for f in fields(cls)}
     values = {}
     for key, value in raw.items():

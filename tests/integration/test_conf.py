@@ -33,6 +33,18 @@ def test_values_are_read_at_every_access(settings):
     assert drgreen_settings.api.page_size == 20
 
 
+def test_an_unchanged_setting_reuses_its_object_and_any_change_is_seen(settings):
+    settings.DRGREEN_CHECKOUT = {"LEASE_S": 30, "MIRROR_TTL_S": 60}
+    first = drgreen_settings.checkout
+    assert drgreen_settings.checkout is first
+    settings.DRGREEN_CHECKOUT["LEASE_S"] = 45  # edited in place
+    assert drgreen_settings.checkout.lease_s == 45
+    settings.DRGREEN_CHECKOUT = {"LEASE_S": 45, "MIRROR_TTL_S": 60}  # an equal new dict
+    assert drgreen_settings.checkout.mirror_ttl_s == 60
+    del settings.DRGREEN_CHECKOUT
+    assert drgreen_settings.checkout.lease_s != 45
+
+
 def test_notify_defaults_follow_django_and_celery(settings):
     settings.DRGREEN_NOTIFY = {"REPLY_TO": "help@example.test"}
     settings.DEFAULT_FROM_EMAIL = "shop@example.test"

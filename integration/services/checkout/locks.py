@@ -11,6 +11,7 @@ sale link runs after commit).
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,7 +22,9 @@ from django.utils import timezone
 from integration.conf import drgreen_settings
 from integration.models import Client, OrderPlacement, PlacementAttempt, PlacementState
 from integration.services.drgreen_api import ledger_flush
+from integration.services.mirror import HeldClient
 from integration.services.webhooks.facts import placement_moved
+from integration.services.webhooks.outbox import events_batched
 
 from .calls import PLACED, RETRY_SAFE, UNKNOWN, Outcome, order_id_of, sale_link
 from .decision import backoff
@@ -55,12 +58,22 @@ def lock(placement_id: int) -> OrderPlacement:
     uses that takes both, so two paths never wait on each other in opposite orders. The
     client is found through the placement in the same statement (``of=self``: only the
     client row is locked by it)."""
-    list(
+    lock_client(placement_id)
+    return lock_placement(placement_id)
+
+
+def lock_client(placement_id: int) -> tuple[uuid.UUID, HeldClient] | None:
+    """Lock the placement's client row (:func:`lock`'s first step); its Dr Green id and
+    what the mirror reads of it come back from the same statement."""
+    rows = list(
         Client.objects.select_for_update(of=("self",))
         .filter(placements__pk=placement_id)
-        .values_list("pk", flat=True)
+        .values_list("pk", "drgreen_id", "shipping_country_code", "erased_at")
     )
-    return lock_placement(placement_id)
+    if not rows:
+        return None
+    pk, drgreen_id, country, erased_at = rows[0]
+    return drgreen_id, HeldClient(pk, country, erased_at is not None)
 
 
 def lock_placement(placement_id: int, *, with_client: bool = True) -> OrderPlacement:
@@ -157,7 +170,9 @@ def placement_record(*, placement_id: int, number: int, outcome: Outcome) -> Ord
     so that transaction locks the client first (:func:`lock`), then the placement, the
     order every claim takes them in. Other outcomes lock the placement alone.
     """
-    with transaction.atomic():
+    # The order's and the placement's events in one statement (no savepoint in between
+    # that could roll back while the transaction goes on: see events_batched).
+    with transaction.atomic(), events_batched():
         placement, moved = _record(placement_id=placement_id, number=number, outcome=outcome)
     if moved:
         logger.info(
@@ -179,12 +194,14 @@ def lock_for_outcome(
     one, the placement alone. Returns the placement and the mirrored order's pk."""
     if order is None:
         return lock_placement(placement_id, with_client=False), None
-    placement = lock(placement_id)
+    client_drgreen_id, client = lock_client(placement_id)  # as lock(), reading the row
+    placement = lock_placement(placement_id, with_client=False)
     order_pk = order_mirror(
-        client_drgreen_id=placement.client.drgreen_id,
+        client_drgreen_id=client_drgreen_id,
         payload=order,
         listed=listed,
         correlation_id=None if listed else placement.correlation_id,
+        client=client,
     )
     return placement, order_pk
 

@@ -229,20 +229,37 @@ def client_for_checks(pk: int) -> Client:
     )
 
 
+_STRAIN_FIELDS = ("id", "drgreen_id", "name", "retail_price", "is_active", "is_available")
+_AVAILABILITY_FIELDS = (
+    "id",
+    "strain_id",
+    "country_code",
+    "is_active",
+    "is_available",
+    "stock_quantity",
+    "last_synced_at",
+)
+
+
 def _strain_rows(lines: list[Line], country: str) -> tuple[dict, dict]:
-    """``({drgreen id: Strain}, {strain pk: StrainAvailability in country})`` for the lines."""
-    strains = {
-        s.drgreen_id: s
-        for s in Strain.objects.filter(drgreen_id__in=[ln.strain_id for ln in lines]).only(
-            "id", "drgreen_id", "name", "retail_price", "is_active", "is_available"
+    """``({drgreen id: Strain}, {strain pk: StrainAvailability in country})`` for the lines:
+    one statement for the strains held in ``country`` (the usual case), a second only for
+    the strains that are not."""
+    ids = [ln.strain_id for ln in lines]
+    strains, availability = {}, {}
+    held = (
+        StrainAvailability.objects.filter(strain__drgreen_id__in=ids, country_code=country)
+        .select_related("strain")
+        .only(*_AVAILABILITY_FIELDS, *(f"strain__{f}" for f in _STRAIN_FIELDS))
+    )
+    for row in held:
+        availability[row.strain_id] = row
+        strains[row.strain.drgreen_id] = row.strain
+    missing = [sid for sid in ids if sid not in strains]
+    if missing:
+        strains.update(
+            (s.drgreen_id, s) for s in Strain.objects.filter(drgreen_id__in=missing).only(*_STRAIN_FIELDS)
         )
-    }
-    availability = {
-        a.strain_id: a
-        for a in StrainAvailability.objects.filter(
-            strain_id__in=[s.pk for s in strains.values()], country_code=country
-        )
-    }
     return strains, availability
 
 

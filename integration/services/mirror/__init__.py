@@ -4,7 +4,12 @@ The pollers (``services/polling``), the checkout and the admin's refresh call th
 payloads they fetched and the time they fetched them (``observed_at``).
 """
 
-from .clients import client_upsert_from_create, client_upsert_from_detail, clients_upsert_from_list
+from .clients import (
+    HeldClient,
+    client_upsert_from_create,
+    client_upsert_from_detail,
+    clients_upsert_from_list,
+)
 from .created import order_record_created
 from .orders import (
     order_upsert_from_create,
@@ -20,6 +25,7 @@ from .strains import strain_upsert_from_detail, strains_upsert_from_list
 from .tiers import client_next_kyc_poll_at, order_next_poll_at, order_poll_tier
 
 __all__ = [
+    "HeldClient",
     "UpsertResult",
     "client_next_kyc_poll_at",
     "client_upsert_from_create",

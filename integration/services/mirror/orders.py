@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from integration.models import Order, OrderLine, Sale, Strain
 from integration.services.webhooks.facts import order_status_changes, orders_created
 
 from . import rows as r
-from .clients import ClientRef, clients_ensure
+from .clients import ClientRef, HeldClient, clients_ensure
 from .order_mapping import LineData, OrderData, map_order
 from .parsing import as_dict
 from .results import UpsertResult
@@ -120,6 +121,7 @@ def _upsert_orders(
     observed_at: datetime,
     rng: random.Random | None,
     skipped: int = 0,
+    hint: CreatedHint | None = None,
 ) -> UpsertResult:
     by_id: dict[uuid.UUID, OrderData] = {}
     for data in datas:
@@ -129,11 +131,17 @@ def _upsert_orders(
         result = UpsertResult(skipped=skipped)
         if not by_id:
             return result
-        orders = r.prefetch(Order, by_id.keys())
+        # Orders Dr Green just created for us are inserted first; one a poller mirrored in
+        # the meantime is caught by ``create_missing`` as raced and read back there.
+        orders = {} if hint is not None else r.prefetch(Order, by_id.keys())
 
-        clients, result.stub_client_ids = clients_ensure(
-            refs=[d.client_ref for d in by_id.values() if d.client_ref is not None], observed_at=observed_at
+        refs = [d.client_ref for d in by_id.values() if d.client_ref is not None]
+        clients = dict(hint.clients) if hint is not None else {}
+        clients_more, result.stub_client_ids = clients_ensure(
+            refs=[ref for ref in refs if ref.drgreen_id not in clients or _fills(ref)],
+            observed_at=observed_at,
         )
+        clients.update(clients_more)
         for data in by_id.values():
             if data.client_ref is not None:
                 client = clients[data.client_ref.drgreen_id]
@@ -151,7 +159,7 @@ def _upsert_orders(
         created, raced = r.create_missing(Order, fresh)
         # ``order.created`` for the orders this page brought into the mirror (a raced one
         # was brought in by the other writer, with its event).
-        orders_created(created)
+        orders_created(created, correlation_id=hint.correlation_id if hint is not None else None)
         orders.update({o.drgreen_id: o for o in created})
         orders.update(r.prefetch(Order, raced))
         created_ids = {o.drgreen_id for o in created}
@@ -233,15 +241,22 @@ def _upsert_orders(
         if created:
             # Sales mirrored before their order now point at it.
             unlinked = Sale.objects.filter(r.ids_filter(Sale, "order_drgreen_id", created_ids))
-            unlinked.filter(order__isnull=True).update(
-                order_id=Subquery(
-                    Order.objects.filter(drgreen_id=OuterRef("order_drgreen_id")).values("pk")[:1]
-                )
+            order_pk = (
+                created[0].pk
+                if len(created) == 1
+                else Subquery(Order.objects.filter(drgreen_id=OuterRef("order_drgreen_id")).values("pk")[:1])
             )
+            unlinked.filter(order__isnull=True).update(order_id=order_pk)
         result.pks = {oid: orders[oid].pk for oid in by_id}
         return result
 
-    return run_page(page)
+    # The checkout's outcome transaction rolls back as a whole: no savepoint of its own.
+    return run_page(page, savepoint=hint is None)
+
+
+def _fills(ref: ClientRef) -> bool:
+    """Whether a nested client carries something ``clients_ensure`` could fill."""
+    return bool(ref.shippings) or any(not r.is_blank(v) for v in ref.values.values())
 
 
 def _map_all(items: Iterable[Any], *, source: str, **kwargs) -> tuple[list[OrderData], int]:
@@ -329,17 +344,35 @@ def order_upsert_from_detail(
     )
 
 
+@dataclass(frozen=True)
+class CreatedHint:
+    """What the checkout knows of an order Dr Green just created for it: the placing
+    client's row (``HeldClient`` by Dr Green id, read under its lock) and the checkout's
+    correlation id, which the order's ``order.created`` event carries from the start."""
+
+    clients: dict[uuid.UUID, HeldClient] = field(default_factory=dict)
+    correlation_id: uuid.UUID | str | None = None
+
+
 def order_upsert_from_create(
     *,
     payload: Any,
     client_drgreen_id: uuid.UUID | str | None = None,
     observed_at: datetime | None = None,
     rng: random.Random | None = None,
+    hint: CreatedHint | None = None,
 ) -> UpsertResult:
     """``POST /dapp/orders`` → ``data`` (the new order row). ``source``/``origin`` is
-    ``checkout``. The caller's ``client_drgreen_id`` wins over ``clientId``."""
+    ``checkout``. The caller's ``client_drgreen_id`` wins over ``clientId``. With ``hint``
+    (the checkout's outcome transaction): the order is expected to be new, the hinted
+    clients are not looked up again, and the page takes no savepoint."""
     client_id = uuid.UUID(str(client_drgreen_id)) if client_drgreen_id else None
     datas, skipped = _map_all([payload], source="checkout", client_drgreen_id=client_id)
     return _upsert_orders(
-        datas, source="checkout", observed_at=observed_at or timezone.now(), rng=rng, skipped=skipped
+        datas,
+        source="checkout",
+        observed_at=observed_at or timezone.now(),
+        rng=rng,
+        skipped=skipped,
+        hint=hint,
     )

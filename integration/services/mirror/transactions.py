@@ -77,13 +77,15 @@ def write_last(fn: Callable[[], object]) -> None:
         pending.append(fn)
 
 
-def run_page(fn: Callable[[], T], *, attempts: int = 3) -> T:
+def run_page(fn: Callable[[], T], *, attempts: int = 3, savepoint: bool = True) -> T:
     """Run one page's upsert in one transaction.
 
     Two workers writing overlapping pages can deadlock on PostgreSQL (the server aborts
     one). When we own the transaction we simply run the page again: the upsert is
     idempotent, and on_commit callbacks of the aborted try are discarded with it. Inside a
-    caller's transaction we cannot retry (its locks stay held), so the error propagates.
+    caller's transaction we cannot retry (its locks stay held), so the error propagates;
+    ``savepoint=False`` there: the page takes no savepoint of its own, so its failure
+    dooms the caller's transaction (for a caller that would roll back anyway).
     """
     owned = not connection.in_atomic_block
     tries = attempts if owned else 1
@@ -91,7 +93,7 @@ def run_page(fn: Callable[[], T], *, attempts: int = 3) -> T:
     relaxed = owned and _relaxed_commits.get() and connection.vendor == "postgresql"
     for attempt in range(1, tries + 1):
         try:
-            with transaction.atomic():
+            with transaction.atomic(savepoint=savepoint):
                 last: list[Callable[[], object]] = []
                 token = _last_writes.set(last)
                 try:

@@ -57,7 +57,7 @@ def _order_statuses(order_status: str, admin_approval: str, payment_status: str)
     }
 
 
-def order_created_fact(order: Order) -> Fact:
+def order_created_fact(order: Order, *, correlation_id: uuid.UUID | str | None = None) -> Fact:
     return Fact(
         type=ORDER_CREATED,
         key=f"{ORDER_CREATED}:{order.drgreen_id}",
@@ -70,16 +70,17 @@ def order_created_fact(order: Order) -> Fact:
             "invoiceNumber": order.invoice_number or None,
             **_order_statuses(order.order_status, order.admin_approval, order.payment_status),
             "origin": order.origin or None,
-            "correlationId": None,
+            "correlationId": _str(correlation_id),
             "customerId": None,
         },
     )
 
 
-def orders_created(orders: Iterable[Order]) -> None:
+def orders_created(orders: Iterable[Order], *, correlation_id: uuid.UUID | str | None = None) -> None:
     """``order.created`` for orders a sync path just brought into the mirror (adopted, or
-    ours mirrored by the general path), in the caller's transaction."""
-    events_record([order_created_fact(o) for o in orders])
+    ours mirrored by the general path), in the caller's transaction. ``correlation_id``:
+    the checkout's that created them, if any."""
+    events_record([order_created_fact(o, correlation_id=correlation_id) for o in orders])
 
 
 def order_status_changes(changes: list[StatusChange], *, orders: dict[int, Order]) -> None:

@@ -10,8 +10,11 @@ commits; a broker that is down only delays them until the sweep.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,6 +49,25 @@ def new_msg_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
 
 
+# Facts held back by ``events_batched`` (None: each call writes its own).
+_batched: contextvars.ContextVar[list[Fact] | None] = contextvars.ContextVar("webhook_facts", default=None)
+
+
+@contextlib.contextmanager
+def events_batched() -> Iterator[None]:
+    """Inside one transaction: the facts recorded in the block are written in one statement
+    as the block ends (a checkout's outcome records the order's and the placement's). Not
+    written if the block raises: its transaction rolls back with them. Only around code
+    whose savepoints never roll back facts while the transaction goes on."""
+    token = _batched.set([])
+    try:
+        yield
+        facts = _batched.get() or []
+    finally:
+        _batched.reset(token)
+    events_record(facts)
+
+
 def events_record(facts: list[Fact], *, now: datetime | None = None) -> None:
     """Write the events of ``facts`` in the caller's transaction (required: an event must
     not outlive a fact that rolled back, nor the fact commit without its event) and queue
@@ -54,6 +76,10 @@ def events_record(facts: list[Fact], *, now: datetime | None = None) -> None:
         return
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("webhook events are written inside the transaction of their fact")
+    held = _batched.get()
+    if held is not None and now is None:
+        held.extend(facts)
+        return
     # A page may name one fact twice (page drift): the first wins, as the constraint would.
     unique = list({f.key: f for f in reversed(facts)}.values())[::-1]
     rows = [

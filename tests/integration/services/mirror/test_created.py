@@ -49,3 +49,29 @@ def test_an_order_mirrored_first_is_kept_and_not_duplicated(t0):
     again = order_record_created(payload=payload, client_drgreen_id=client.drgreen_id, observed_at=t0)
     assert Order.objects.filter(drgreen_id=payload["id"]).count() == 1
     assert again.pks == first.pks
+
+
+def test_the_checkouts_client_and_correlation_id_need_no_lookups(t0, django_assert_num_queries):
+    from integration.models import WebhookEndpoint, WebhookEvent
+    from integration.services.mirror import HeldClient
+
+    client = Client.objects.create(drgreen_id=uuid.uuid4(), shipping_country_code="PRT")
+    WebhookEndpoint.objects.create(url="https://hooks.example.test/in", secret="s" * 32)
+    payload = p.order_create_response(client_id=str(client.drgreen_id))
+    correlation = uuid.uuid4()
+
+    # Savepoint + insert + release, the order.created event, the sale link: no read.
+    with django_assert_num_queries(5):
+        result = order_record_created(
+            payload=payload,
+            client_drgreen_id=client.drgreen_id,
+            observed_at=t0,
+            client=HeldClient(client.pk, "PRT"),
+            correlation_id=correlation,
+        )
+
+    order = Order.objects.get(drgreen_id=payload["id"])
+    assert result.created == 1 and result.pks[order.drgreen_id] == order.pk
+    assert order.client_id == client.pk and order.shipping_country_code == "PRT"
+    event = WebhookEvent.objects.get(fact=f"order.created:{order.drgreen_id}")
+    assert event.data["correlationId"] == str(correlation)
