@@ -13,11 +13,9 @@ from integration.selectors.placements import placement_get
 from integration.services.checkout import order_place, placement_execute
 from integration.services.errors import ServiceError
 
+from .helpers import placement_lines
+
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _lines(holder, *quantities):
-    return [{"strain_id": sid, "quantity": q} for sid, q in zip(holder.strain_ids, quantities, strict=False)]
 
 
 def _remote_lines(order):
@@ -29,7 +27,7 @@ def test_inline_placement_creates_one_order_with_exactly_our_lines(seeded):
     client = seeded.mirror_client(cid)
 
     placement, _ = order_place(
-        client=client, idempotency_key="k-1", lines=_lines(seeded, 2, "1.5"), execute="inline"
+        client=client, idempotency_key="k-1", lines=placement_lines(seeded, 2, "1.5"), execute="inline"
     )
 
     assert placement.state == PlacementState.PLACED
@@ -54,7 +52,9 @@ def test_inline_placement_creates_one_order_with_exactly_our_lines(seeded):
 
 def test_same_key_same_body_returns_the_same_placement_and_never_posts_again(seeded):
     client = seeded.mirror_client(seeded.verified_client_ids()[0])
-    first, _ = order_place(client=client, idempotency_key="dup", lines=_lines(seeded, 1), execute="inline")
+    first, _ = order_place(
+        client=client, idempotency_key="dup", lines=placement_lines(seeded, 1), execute="inline"
+    )
     posts = seeded.sandbox.stats()["requests"]
     again, _ = order_place(
         client=client,
@@ -70,17 +70,17 @@ def test_same_key_same_body_returns_the_same_placement_and_never_posts_again(see
 
 def test_same_key_other_body_is_a_conflict(seeded):
     client = seeded.mirror_client(seeded.verified_client_ids()[0])
-    order_place(client=client, idempotency_key="k", lines=_lines(seeded, 1), execute="inline")
+    order_place(client=client, idempotency_key="k", lines=placement_lines(seeded, 1), execute="inline")
     with pytest.raises(ServiceError) as err:
-        order_place(client=client, idempotency_key="k", lines=_lines(seeded, 2), execute="inline")
+        order_place(client=client, idempotency_key="k", lines=placement_lines(seeded, 2), execute="inline")
     assert err.value.code == "idempotency_key_reused" and err.value.status == 409
     assert OrderPlacement.objects.count() == 1
 
 
 def test_the_key_is_per_client(seeded):
     a, b = (seeded.mirror_client(cid) for cid in seeded.verified_client_ids()[:2])
-    pa, _ = order_place(client=a, idempotency_key="same", lines=_lines(seeded, 1), execute="inline")
-    pb, _ = order_place(client=b, idempotency_key="same", lines=_lines(seeded, 3), execute="inline")
+    pa, _ = order_place(client=a, idempotency_key="same", lines=placement_lines(seeded, 1), execute="inline")
+    pb, _ = order_place(client=b, idempotency_key="same", lines=placement_lines(seeded, 3), execute="inline")
     assert pa.pk != pb.pk and pa.state == pb.state == PlacementState.PLACED
 
 
@@ -95,7 +95,7 @@ def test_concurrent_submits_of_one_key_make_one_placement_and_one_order(concurre
             barrier.wait()
             results.append(
                 order_place(
-                    client=client, idempotency_key="click", lines=_lines(seeded, 3), execute="inline"
+                    client=client, idempotency_key="click", lines=placement_lines(seeded, 3), execute="inline"
                 )[0].pk
             )
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
@@ -120,7 +120,7 @@ def test_two_checkouts_of_one_client_take_turns_with_its_single_cart(concurrent_
     cid = seeded.verified_client_ids()[0]
     client = seeded.mirror_client(cid)
     seeded.sandbox.add_fault(method="POST", path="/api/v1/dapp/carts", kind="latency", ms=150)
-    wanted = {"a": _lines(seeded, 1, 2), "b": _lines(seeded, 0, 0, 5)[2:]}
+    wanted = {"a": placement_lines(seeded, 1, 2), "b": placement_lines(seeded, 0, 0, 5)[2:]}
     errors = []
 
     def submit(key):
@@ -152,7 +152,7 @@ def test_docs_body_mode_posts_the_lines_and_leaves_the_cart_alone(seeded, settin
     cid = seeded.verified_client_ids()[0]
     client = seeded.mirror_client(cid)
     placement, _ = order_place(
-        client=client, idempotency_key="docs", lines=_lines(seeded, 4), execute="inline"
+        client=client, idempotency_key="docs", lines=placement_lines(seeded, 4), execute="inline"
     )
     assert placement.state == PlacementState.PLACED
     (remote,) = seeded.remote_orders(cid)
@@ -166,7 +166,9 @@ def test_docs_body_mode_posts_the_lines_and_leaves_the_cart_alone(seeded, settin
 
 def test_placement_get_is_scoped_to_the_client(seeded):
     a, b = (seeded.mirror_client(cid) for cid in seeded.verified_client_ids()[:2])
-    placement, _ = order_place(client=a, idempotency_key="g", lines=_lines(seeded, 1), execute="inline")
+    placement, _ = order_place(
+        client=a, idempotency_key="g", lines=placement_lines(seeded, 1), execute="inline"
+    )
     assert placement_get(correlation_id=placement.correlation_id, client=a).pk == placement.pk
     for who, cid in ((b, placement.correlation_id), (a, "not-a-uuid")):
         with pytest.raises(ServiceError) as err:
@@ -177,7 +179,7 @@ def test_placement_get_is_scoped_to_the_client(seeded):
 def test_services_refuse_to_call_dr_green_inside_a_transaction(seeded):
     client = seeded.mirror_client(seeded.verified_client_ids()[0])
     with transaction.atomic(), pytest.raises(RuntimeError):
-        order_place(client=client, idempotency_key="tx", lines=_lines(seeded, 1), execute="inline")
+        order_place(client=client, idempotency_key="tx", lines=placement_lines(seeded, 1), execute="inline")
     placement = OrderPlacement.objects.create(client=client, idempotency_key="x", request_hash="h", lines=[])
     with transaction.atomic(), pytest.raises(RuntimeError):
         placement_execute(placement_id=placement.pk)

@@ -5,8 +5,6 @@ that stops after the marker is recovered from Dr Green's records as before. Real
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from django.utils import timezone
 
@@ -16,28 +14,10 @@ from integration.services.checkout import order_place, placements_sweep
 from integration.services.checkout.locks import attempt_mark_posted, claim_for_place
 from integration.services.drgreen_api import drgreen_client
 
+from .helpers import attempt_kinds, checkout_settings, placement_lines, remote_lines
 from .sandbox_fixtures import ORDERS_PATH
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _lines(holder, *quantities):
-    return [{"strain_id": sid, "quantity": q} for sid, q in zip(holder.strain_ids, quantities, strict=False)]
-
-
-def _remote(holder, cid):
-    return [
-        {line["strainId"]: Decimal(str(line["quantity"])) for line in order["lines"]}
-        for order in holder.remote_orders(cid)
-    ]
-
-
-def _kinds(placement):
-    return [(a.kind, a.outcome.split(":")[0]) for a in placement.attempts.order_by("number")]
-
-
-def _checkout_settings(settings, **overrides):
-    settings.DRGREEN_CHECKOUT = {**settings.DRGREEN_CHECKOUT, **{k.upper(): v for k, v in overrides.items()}}
 
 
 def _lease_expired(placement):
@@ -59,8 +39,10 @@ def test_a_worker_killed_before_its_post_is_placed_again_at_once(seeded, client_
     # The chaos stall: "cart empty, no order" after a kill before the POST was read as
     # "landed but not visible yet" and looked at again for 20 minutes. Without the marker
     # nothing was sent; no settle time is waited for either (it is an hour here).
-    _checkout_settings(settings, settle_s=3600)
-    placement, _ = order_place(client=client, idempotency_key="k", lines=_lines(seeded, 2), execute="defer")
+    checkout_settings(settings, settle_s=3600)
+    placement, _ = order_place(
+        client=client, idempotency_key="k", lines=placement_lines(seeded, 2), execute="defer"
+    )
     claim = claim_for_place(placement.pk)
     assert claim.action == "place"
     api = drgreen_client()
@@ -73,27 +55,39 @@ def test_a_worker_killed_before_its_post_is_placed_again_at_once(seeded, client_
     _lease_expired(placement)
     assert placements_sweep() == {PlacementState.PLACED: 1}
     placement.refresh_from_db()
-    assert _kinds(placement) == [("place", "abandoned"), ("recover", "retry_safe"), ("place", "placed")]
+    assert attempt_kinds(placement) == [
+        ("place", "abandoned"),
+        ("recover", "retry_safe"),
+        ("place", "placed"),
+    ]
     recover = placement.attempts.get(kind="recover")
     assert recover.evidence["posted"] is False
-    assert _remote(seeded, client_id) == [{seeded.strain_ids[0]: 2}]  # once, with exactly our lines
+    assert remote_lines(seeded, client_id) == [{seeded.strain_ids[0]: 2}]  # once, with exactly our lines
 
 
 def test_docs_body_mode_without_the_marker_is_placed_again_at_once(seeded, client_id, client, settings):
     seeded.sandbox.set_config(orderBodyMode="docs")
     settings.DRGREEN = {**settings.DRGREEN, "ORDER_BODY_MODE": "docs"}
-    _checkout_settings(settings, settle_s=3600)
-    placement, _ = order_place(client=client, idempotency_key="d", lines=_lines(seeded, 1), execute="defer")
+    checkout_settings(settings, settle_s=3600)
+    placement, _ = order_place(
+        client=client, idempotency_key="d", lines=placement_lines(seeded, 1), execute="defer"
+    )
     assert claim_for_place(placement.pk).action == "place"
     _lease_expired(placement)
     assert placements_sweep() == {PlacementState.PLACED: 1}
     placement.refresh_from_db()
-    assert _kinds(placement) == [("place", "abandoned"), ("recover", "retry_safe"), ("place", "placed")]
-    assert _remote(seeded, client_id) == [{seeded.strain_ids[0]: 1}]
+    assert attempt_kinds(placement) == [
+        ("place", "abandoned"),
+        ("recover", "retry_safe"),
+        ("place", "placed"),
+    ]
+    assert remote_lines(seeded, client_id) == [{seeded.strain_ids[0]: 1}]
 
 
 def test_a_worker_killed_after_the_marker_with_its_order_landed_is_adopted(seeded, client_id, client):
-    placement, _ = order_place(client=client, idempotency_key="a", lines=_lines(seeded, 2), execute="defer")
+    placement, _ = order_place(
+        client=client, idempotency_key="a", lines=placement_lines(seeded, 2), execute="defer"
+    )
     claim = claim_for_place(placement.pk)
     api = drgreen_client()
     api.empty_cart(str(client.cart_id))
@@ -103,9 +97,9 @@ def test_a_worker_killed_after_the_marker_with_its_order_landed_is_adopted(seede
     _lease_expired(placement)
     assert placements_sweep() == {PlacementState.PLACED: 1}
     placement.refresh_from_db()
-    assert _kinds(placement) == [("place", "abandoned"), ("recover", "adopt")]
+    assert attempt_kinds(placement) == [("place", "abandoned"), ("recover", "adopt")]
     assert str(placement.order_drgreen_id) == seeded.remote_orders(client_id)[0]["id"]
-    assert _remote(seeded, client_id) == [{seeded.strain_ids[0]: 2}]  # never a second order
+    assert remote_lines(seeded, client_id) == [{seeded.strain_ids[0]: 2}]  # never a second order
 
 
 def test_a_worker_killed_after_the_marker_with_an_empty_cart_is_not_placed_again(
@@ -113,8 +107,10 @@ def test_a_worker_killed_after_the_marker_with_an_empty_cart_is_not_placed_again
 ):
     # After the marker the POST may have been sent: the decision table holds (an empty cart
     # and no order is "not visible yet", never a blind second POST).
-    _checkout_settings(settings, recovery_max_rounds=2)
-    placement, _ = order_place(client=client, idempotency_key="e", lines=_lines(seeded, 2), execute="defer")
+    checkout_settings(settings, recovery_max_rounds=2)
+    placement, _ = order_place(
+        client=client, idempotency_key="e", lines=placement_lines(seeded, 2), execute="defer"
+    )
     claim = claim_for_place(placement.pk)
     drgreen_client().empty_cart(str(client.cart_id))
     assert attempt_mark_posted(placement_id=placement.pk, number=claim.number)
@@ -126,11 +122,13 @@ def test_a_worker_killed_after_the_marker_with_an_empty_cart_is_not_placed_again
 def test_only_the_latest_attempt_counts(seeded, client_id, client, settings):
     # Attempt 1 sent its POST (a 502 that never reached the handler), recovery proved
     # nothing landed; attempt 2 was claimed, then its worker died before the POST.
-    _checkout_settings(settings, settle_s=3600)
+    checkout_settings(settings, settle_s=3600)
     seeded.sandbox.add_fault(method="POST", path=ORDERS_PATH, kind="status", status=502, count=1)
-    placement, _ = order_place(client=client, idempotency_key="m", lines=_lines(seeded, 1), execute="defer")
+    placement, _ = order_place(
+        client=client, idempotency_key="m", lines=placement_lines(seeded, 1), execute="defer"
+    )
     assert checkout_driver.placement_execute(placement_id=placement.pk).state == PlacementState.UNKNOWN
-    _checkout_settings(settings, settle_s=0)
+    checkout_settings(settings, settle_s=0)
     _lease_expired(placement)
     assert checkout_driver._recover(placement.pk).state == PlacementState.RETRY_SAFE
     assert claim_for_place(placement.pk).action == "place"
@@ -138,7 +136,7 @@ def test_only_the_latest_attempt_counts(seeded, client_id, client, settings):
     _lease_expired(placement)
     assert placements_sweep() == {PlacementState.PLACED: 1}
     placement.refresh_from_db()
-    assert _kinds(placement) == [
+    assert attempt_kinds(placement) == [
         ("place", "unknown"),
         ("recover", "unknown"),
         ("recover", "retry_safe"),
@@ -148,11 +146,13 @@ def test_only_the_latest_attempt_counts(seeded, client_id, client, settings):
     ]
     posted = dict(placement.attempts.filter(kind="place").values_list("number", "posted_at"))
     assert posted[1] is not None and posted[4] is None and posted[6] is not None
-    assert _remote(seeded, client_id) == [{seeded.strain_ids[0]: 1}]
+    assert remote_lines(seeded, client_id) == [{seeded.strain_ids[0]: 1}]
 
 
 def test_a_late_worker_cannot_post_once_recovery_took_its_attempt_over(seeded, client_id, client):
-    placement, _ = order_place(client=client, idempotency_key="l", lines=_lines(seeded, 1), execute="defer")
+    placement, _ = order_place(
+        client=client, idempotency_key="l", lines=placement_lines(seeded, 1), execute="defer"
+    )
     stale = claim_for_place(placement.pk)
     _lease_expired(placement)
     assert placements_sweep() == {PlacementState.PLACED: 1}
@@ -171,9 +171,11 @@ def test_a_marker_that_cannot_be_committed_sends_no_post(seeded, client_id, clie
         return len(calls) > 1 and real(**kw)
 
     monkeypatch.setattr(checkout_driver, "attempt_mark_posted", marker)
-    placement, _ = order_place(client=client, idempotency_key="f", lines=_lines(seeded, 3), execute="inline")
+    placement, _ = order_place(
+        client=client, idempotency_key="f", lines=placement_lines(seeded, 3), execute="inline"
+    )
     assert placement.state == PlacementState.PLACED
-    assert _kinds(placement) == [("place", "retry_safe"), ("place", "placed")]
+    assert attempt_kinds(placement) == [("place", "retry_safe"), ("place", "placed")]
     first = placement.attempts.get(number=1)
     assert first.posted_at is None and first.outcome == "retry_safe:post_marker"
-    assert _remote(seeded, client_id) == [{seeded.strain_ids[0]: 3}]
+    assert remote_lines(seeded, client_id) == [{seeded.strain_ids[0]: 3}]
