@@ -14,6 +14,9 @@ into PostgreSQL, measured.
    With ``--process-tuning`` the reconcile runs under the process tuning that only the
    ``drgreen_reconcile`` command applies (collector paused, short switch interval); without
    it, as the nightly Celery task runs it.
+   With ``--webhook-endpoints N`` N active endpoints (every event type, a port where nothing
+   listens) exist before the run, so every adopted order writes N events and queues their
+   sending on ``CELERY_BROKER_URL`` (no worker consumes them here: the publishing is measured).
 3. Report wall time, fetch-only time, their ratio (target ≤ 1.5), queries per page
    (target ≤ 10, constant) and the process's peak RSS (target < 400 MB, flat in N).
 
@@ -115,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         help="as drgreen_reconcile: collector paused, short switch interval",
     )
     parser.add_argument("--second-run", action="store_true", help="also time a reconcile of the full mirror")
+    parser.add_argument(
+        "--webhook-endpoints", type=int, default=0, help="active webhook endpoints created before the run"
+    )
     args = parser.parse_args(argv)
 
     with SandboxProcess(start_timeout=60) as sb:
@@ -143,6 +149,12 @@ def main(argv: list[str] | None = None) -> int:
             from integration.services.polling.reconcile import mirror_reconcile
 
             tuned = process_tuned if args.process_tuning else contextlib.nullcontext
+            if args.webhook_endpoints:
+                from integration.services import webhooks
+
+                settings.DRGREEN_WEBHOOKS_ALLOW_PRIVATE = True
+                for i in range(args.webhook_endpoints):
+                    webhooks.endpoint_create(url=f"http://127.0.0.1:9/bench-{i}", description="bench")
 
             cpu = {"fetch_before": cpu_snapshot(sb.pid)}
             fetch_before_s, fetch_pages = _fetch_only(sb.api_url, keys, take=args.take, countries=COUNTRIES)
@@ -193,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                 "take": args.take,
                 "prefetch": not args.no_prefetch,
                 "process_tuning": args.process_tuning,
+                "webhook_endpoints": args.webhook_endpoints,
                 "database": db.split(":", 1)[0],
             }
             result["chain_s"] = _chain(outcome)
