@@ -189,6 +189,8 @@ class WebhookSettings:
     rotation_overlap_s: float = 24 * 3600.0
     # The sweep leaves events younger than this (or queued this recently) to their task.
     sweep_grace_s: float = 30.0
+    # Events queued per send task (one endpoint's events per task, sent one after another).
+    batch_size: int = 50
 
 
 # The flat setting each webhook field is read from.
@@ -201,6 +203,7 @@ _WEBHOOK_NAMES = {
     "disable_after_s": "DRGREEN_WEBHOOK_DISABLE_AFTER_S",
     "rotation_overlap_s": "DRGREEN_WEBHOOK_ROTATION_OVERLAP_S",
     "sweep_grace_s": "DRGREEN_WEBHOOK_SWEEP_GRACE_S",
+    "batch_size": "DRGREEN_WEBHOOK_BATCH_SIZE",
 }
 
 

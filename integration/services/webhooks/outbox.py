@@ -5,7 +5,8 @@ One statement per transaction, whatever the number of facts and endpoints
 (fact), skipping a (endpoint, fact) pair that already has its row. Two workers that record
 the same fact race on that unique pair and the database keeps one row, so a receiver sees
 one ``webhook-id`` per fact. The inserted ids are queued for sending once the transaction
-commits; a broker that is down only delays them until the sweep.
+commits, in batches of one endpoint's events (a slow receiver only delays its own events);
+a broker that is down only delays them until the sweep.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from integration.conf import drgreen_settings
 from integration.db.outbox import webhook_events_insert
+from integration.models import WebhookEvent
 
 logger = logging.getLogger("integration.webhooks")
 
@@ -94,16 +97,32 @@ def events_record(facts: list[Fact], *, now: datetime | None = None) -> None:
         transaction.on_commit(lambda: events_enqueue(ids))
 
 
+def event_batches(event_ids: list[int]) -> list[list[int]]:
+    """``event_ids`` grouped by endpoint (in their order), in chunks of ``batch_size``. One
+    query for the endpoints (the callers have only ids); an id with no row is dropped."""
+    size = max(1, drgreen_settings.webhooks.batch_size)
+    if len(event_ids) == 1:
+        return [list(event_ids)]
+    endpoint_of: dict[int, int] = {}
+    for start in range(0, len(event_ids), 500):  # SQLite's bound-parameter limit
+        chunk = event_ids[start : start + 500]
+        endpoint_of.update(WebhookEvent.objects.filter(pk__in=chunk).values_list("pk", "endpoint_id"))
+    by_endpoint: dict[int, list[int]] = {}
+    for event_id in event_ids:
+        if event_id in endpoint_of:
+            by_endpoint.setdefault(endpoint_of[event_id], []).append(event_id)
+    return [ids[i : i + size] for ids in by_endpoint.values() for i in range(0, len(ids), size)]
+
+
 def events_enqueue(event_ids: list[int], *, countdown: float | None = None) -> None:
-    """Queue one send task per event (after commit). Errors are logged: the rows are
-    committed ``pending`` and the sweep sends them."""
+    """Queue the sending of ``event_ids`` (after commit), one task per batch (``event_batches``).
+    Errors are logged: the rows are committed ``pending`` and the sweep sends them."""
     if not event_ids:
         return
-    from integration.tasks.webhooks import webhook_deliver as task  # tasks import services
+    from integration.tasks.webhooks import webhooks_deliver_batch as task  # tasks import services
 
-    for event_id in event_ids:
-        try:
-            task.apply_async(kwargs={"event_id": event_id}, countdown=countdown)
-        except Exception:  # noqa: BLE001 - the sweep is the fallback
-            logger.exception("webhooks: could not queue event %s; the sweep sends it", event_id)
-            return
+    try:
+        for batch in event_batches(event_ids):
+            task.apply_async(kwargs={"event_ids": batch}, countdown=countdown)
+    except Exception:  # noqa: BLE001 - the sweep is the fallback
+        logger.exception("webhooks: could not queue %d event(s); the sweep sends them", len(event_ids))

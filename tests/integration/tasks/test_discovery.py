@@ -32,6 +32,7 @@ TASK_NAMES = {
     "integration.summaries_snapshot",
     "integration.webhook_deliver",
     "integration.webhook_resend",
+    "integration.webhooks_deliver_batch",
     "integration.webhooks_send_due",
 }
 
