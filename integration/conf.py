@@ -189,7 +189,8 @@ class WebhookSettings:
     rotation_overlap_s: float = 24 * 3600.0
     # The sweep leaves events younger than this (or queued this recently) to their task.
     sweep_grace_s: float = 30.0
-    # Events queued per send task (one endpoint's events per task, sent one after another).
+    # Events queued per send task (one endpoint's events per task, sent one after another;
+    # keep batch_size × timeout_s under CELERY_TASK_SOFT_TIME_LIMIT).
     batch_size: int = 50
 
 

@@ -12,6 +12,7 @@ import logging
 from collections import Counter
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from integration.models import WebhookEvent
 from integration.services import webhooks
@@ -27,12 +28,18 @@ def webhooks_deliver_batch(event_ids: list[int]) -> dict[str, int]:
     unclaimed, one after another. Each event's claim makes a redelivered batch safe; an
     event that fails unexpectedly is logged and left to the sweep, the others still go."""
     states: Counter[str] = Counter()
-    for event_id in event_ids:
+    for n, event_id in enumerate(event_ids):
         try:
             states[webhooks.event_deliver(event_id=event_id).state] += 1
         except WebhookEvent.DoesNotExist:
             logger.warning("webhooks: event %s does not exist; nothing to send", event_id)
             states["missing"] += 1
+        except SoftTimeLimitExceeded:  # stop before the hard limit kills the worker
+            logger.warning(
+                "webhooks: batch out of time; the sweep sends its %d last event(s)", len(event_ids) - n
+            )
+            states["out_of_time"] += len(event_ids) - n
+            break
         except Exception:  # noqa: BLE001 - one event must not stop the batch; the sweep retries it
             logger.exception("webhooks: event %s failed to send; the sweep retries it", event_id)
             states["error"] += 1
