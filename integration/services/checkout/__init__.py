@@ -3,12 +3,12 @@
 ``driver.py`` owns a placement's state loop, ``decision.py`` decides recovery from Dr
 Green's records (pure), ``locks.py`` holds the short transactions (``recovery_locks.py``
 those of a recovery round), ``calls.py`` the Dr Green calls, ``recovery.py`` one recovery
-round, ``beat.py`` the sweep that finishes what requests and tasks could not.
+round, ``placements_sweep.py`` the sweep that finishes what requests and tasks could not.
 """
 
-from .beat import placements_due, placements_sweep
 from .decision import recovery_decide
 from .driver import PlacementBusy, order_place, placement_enqueue, placement_execute, placement_recover
+from .placements_sweep import placements_due, placements_sweep
 from .validation import lines_hash, lines_normalize, order_validate
 
 __all__ = [

@@ -28,7 +28,7 @@ from integration.services.webhooks.outbox import events_batched
 
 from .calls import PLACED, RETRY_SAFE, UNKNOWN, Outcome, order_id_of, sale_link
 from .decision import backoff
-from .mirror import order_mirror
+from .order_mirror import order_mirror
 
 logger = logging.getLogger("integration.checkout")
 

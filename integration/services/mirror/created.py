@@ -1,7 +1,7 @@
 """An order Dr Green just created for our checkout, into the mirror.
 
 ``order_record_created`` is the mirror's one public entry for it: the ``POST /dapp/orders``
-response through the one upsert path (checkout calls it through ``checkout/mirror.py``).
+response through the one upsert path (checkout calls it through ``checkout/order_mirror.py``).
 """
 
 from __future__ import annotations
