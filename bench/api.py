@@ -132,6 +132,19 @@ def _prepare_mirror(*, customers: int) -> tuple[list[tuple[str, int]], str]:
     return [(str(o), u) for o, u in pairs], token
 
 
+def _throttle_counts_clear() -> None:
+    """Start with no throttle counts: every throwaway database numbers its customers from 1,
+    so a run within a minute of the last (same shared cache) met its counts and got 429s."""
+    from django.core.cache import cache
+
+    client = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if client is not None:
+        redis = client(write=True)
+        keys = list(redis.scan_iter(match="*drgreen-api-throttle*"))
+        if keys:
+            redis.delete(*keys)
+
+
 def _start_gunicorn(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen:
     cmd = [
         sys.executable,
@@ -259,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         _throwaway_database(env, stack)
         print(f"mirroring {args.orders} orders of {args.customers} clients…", flush=True)
         pairs, token = _prepare_mirror(customers=args.customers)
+        _throttle_counts_clear()
         gunicorn = _start_gunicorn(env, port, Path(var_dir) / "gunicorn.log")
         try:
             from drgreen_store import gunicorn_conf
@@ -313,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
         "gunicorn_threads": threads,
         "sandbox_latency_ms": LATENCY_MS,
         "database": "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite",
-        "targets_met": ratio >= 20 and mirror["p99_ms"] <= 50,
+        # Only answered reads count: a 429 or an error is cheaper than a read.
+        "targets_met": ratio >= 20 and mirror["p99_ms"] <= 50 and not mirror["non_200"],
     }
     print(json.dumps(report), flush=True)
     return 0
