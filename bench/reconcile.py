@@ -12,8 +12,10 @@ into PostgreSQL, measured.
    - optionally (``--second-run``) once more over the now-full mirror;
    - fetch-only once more, after the reconcile(s).
    With ``--process-tuning`` the reconcile runs under the process tuning that only the
-   ``drgreen_reconcile`` command applies (collector paused, short switch interval); without
-   it, as the nightly Celery task runs it.
+   ``drgreen_reconcile`` command applies (collector paused, short switch interval): the
+   command's path, and the nightly task's, which runs the command as a child process
+   (``DRGREEN_SYNC["RECONCILE_IN_CHILD"]``, on by default); without it, as a Celery worker
+   runs the walk in-process when that setting is off.
    With ``--webhook-endpoints N`` N active endpoints (every event type, a port where nothing
    listens) exist before the run, so every adopted order writes N events and queues their
    sending on ``CELERY_BROKER_URL`` (no worker consumes them here: the publishing is measured).

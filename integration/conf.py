@@ -77,6 +77,9 @@ class SyncSettings:
     reconcile_take: int = 500
     reconcile_recheck_limit: int = 2000
     reconcile_prefetch: bool = True
+    # The nightly task runs ``manage.py drgreen_reconcile`` as a child process, the one place
+    # allowed to tune a process for the walk (polling/reconcile_process.py).
+    reconcile_in_child: bool = True
     # Countries whose catalogue is mirrored; empty = the countries of the mirror's clients.
     strain_countries: tuple[str, ...] = ()
     # Leases: long enough for one page plus retries, renewed after every page.

@@ -1,12 +1,13 @@
 """Walk the whole Dr Green account into the mirror, now (the nightly task's service).
 
     manage.py drgreen_reconcile [--dry-run] [--only clients,orders,sales,strains] [--no-progress]
-                                [--ignore-breaker]
+                                [--ignore-breaker] [--json] [--worker NAME]
 
 Prints a progress line per page, then a counted summary per resource. A page or re-check
 that fails is reported and skipped (per-item isolation); the command exits non-zero when
 anything failed, when the walk was skipped (lease held, breaker open) or when a resource
-could not be walked to the end.
+could not be walked to the end. ``--json`` prints only the outcome, as one JSON line (the
+nightly task runs the command so and reads it: ``polling/reconcile_process.py``).
 
 This command, and only it, tunes its own process for the walk (``process_tuned``): the
 nightly task runs the same service inside a Celery worker, where such settings would change
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import sys
 from collections.abc import Iterator
 
@@ -61,13 +63,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--ignore-breaker", action="store_true", help="run even while the circuit breaker is open"
         )
+        parser.add_argument("--json", action="store_true", help="print only the outcome, as one JSON line")
+        parser.add_argument("--worker", default="manage.py drgreen_reconcile", help="the run's worker name")
 
     def handle(self, *args, **options):
         resources = tuple(r.strip() for r in options["only"].split(",") if r.strip())
         unknown = set(resources) - set(RESOURCES)
         if unknown:
             raise CommandError(f"unknown resources: {', '.join(sorted(unknown))}")
-        show_progress = not options["no_progress"]
+        show_progress = not options["no_progress"] and not options["json"]
         tty = show_progress and getattr(self.stdout, "isatty", lambda: False)()
 
         walked = [0]
@@ -96,11 +100,22 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 progress=progress,
                 resources=resources,
-                worker="manage.py drgreen_reconcile",
+                worker=options["worker"],
                 use_breaker=not options["ignore_breaker"],
             )
+        if options["json"]:
+            self.stdout.write(json.dumps(outcome.as_dict(), default=str))
         if outcome.skipped:
             raise CommandError(f"reconcile skipped: {outcome.skipped} {outcome.stats}")
+        if options["json"]:
+            clean = (
+                outcome.state != "failed"
+                and not outcome.errors
+                and all((outcome.stats.get(r) or {}).get("complete") for r in resources)
+            )
+            if not clean:
+                sys.exit(1)
+            return
         title = "Reconcile summary" + (" (dry run: nothing written)" if options["dry_run"] else "")
         self.stdout.write(self.style.MIGRATE_HEADING(title))
         incomplete = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import io
+import json
 import sys
 import uuid
 from datetime import timedelta
@@ -144,3 +145,23 @@ def test_prune_logs_deletes_by_age():
     assert ApiCall.objects.count() == 0 and SyncRun.objects.count() == 1
     with pytest.raises(CommandError, match="negative"):
         call_command("drgreen_prune_logs", "--days", "-1")
+
+
+def test_reconcile_json_prints_only_the_outcome_under_the_worker_named(drgreen_holder):
+    drgreen_holder.seed(strains=1, clients=2, orders=4)
+    code, out, err = run("drgreen_reconcile", "--json", "--worker", "nightly@w1")
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert len(lines) == 1  # no progress, no summary: one JSON line for the nightly task
+    outcome = json.loads(lines[0])
+    assert outcome["state"] == "succeeded" and outcome["stats"]["orders"]["created"] == 4
+    assert SyncRun.objects.get(pk=outcome["run_id"]).holder.startswith("nightly@w1")
+
+
+def test_reconcile_json_still_prints_the_outcome_when_not_clean(drgreen_holder):
+    drgreen_holder.seed(strains=1, clients=2, orders=4)
+    drgreen_holder.sandbox.add_fault(kind="status", status=503, method="GET", path="/api/v1/dapp/orders")
+    code, out, _ = run("drgreen_reconcile", "--json", "--only", "orders", "--ignore-breaker")
+    assert code == 1
+    outcome = json.loads(out.strip().splitlines()[-1])
+    assert outcome["kind"] == "reconcile" and (outcome["errors"] or outcome["state"] != "succeeded")
