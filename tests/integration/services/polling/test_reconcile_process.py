@@ -61,3 +61,12 @@ def test_off_it_runs_in_this_process(drgreen_holder, settings, monkeypatch):
     drgreen_holder.seed(strains=1, clients=2, orders=3)
     outcome = mirror_reconcile_nightly(worker="inline", timeout_s=120)
     assert outcome["state"] == "succeeded" and Order.objects.count() == 3
+
+
+def test_the_beat_task_runs_the_child(child_env):
+    from integration.tasks.polling import mirror_reconcile as task
+
+    child_env.seed(strains=1, clients=2, orders=5)
+    outcome = task.apply().get()
+    assert outcome["state"] == "succeeded" and outcome["stats"]["orders"]["created"] == 5
+    assert Order.objects.count() == 5
