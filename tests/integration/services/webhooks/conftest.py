@@ -10,13 +10,23 @@ from integration.services import webhooks
 from .receiver import Receiver
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def _serving() -> Iterator[Receiver]:
     r = Receiver()
     try:
         yield r
     finally:
         r.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    yield from _serving()
+
+
+@pytest.fixture
+def second_receiver() -> Iterator[Receiver]:
+    """Another receiver, for a second endpoint."""
+    yield from _serving()
 
 
 @pytest.fixture

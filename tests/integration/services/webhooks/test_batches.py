@@ -19,18 +19,8 @@ from integration.services.webhooks.outbox import event_batches
 from integration.tasks import webhooks as tasks_webhooks
 
 from ..checkout.sandbox_fixtures import eager_tasks  # noqa: F401
-from .receiver import Receiver
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def second_receiver():
-    r = Receiver()
-    try:
-        yield r
-    finally:
-        r.close()
 
 
 @pytest.fixture
