@@ -9,10 +9,8 @@ itself: the retry schedule lives on the event row.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 
 from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
 
 from integration.models import WebhookEvent
 from integration.services import webhooks
@@ -24,26 +22,8 @@ IDEMPOTENT = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result":
 
 @shared_task(name="integration.webhooks_deliver_batch", **IDEMPOTENT)
 def webhooks_deliver_batch(event_ids: list[int]) -> dict[str, int]:
-    """Send each event (one endpoint's, see ``outbox.event_batches``) if it is due and
-    unclaimed, one after another. Each event's claim makes a redelivered batch safe; an
-    event that fails unexpectedly is logged and left to the sweep, the others still go."""
-    states: Counter[str] = Counter()
-    for n, event_id in enumerate(event_ids):
-        try:
-            states[webhooks.event_deliver(event_id=event_id).state] += 1
-        except WebhookEvent.DoesNotExist:
-            logger.warning("webhooks: event %s does not exist; nothing to send", event_id)
-            states["missing"] += 1
-        except SoftTimeLimitExceeded:  # stop before the hard limit kills the worker
-            logger.warning(
-                "webhooks: batch out of time; the sweep sends its %d last event(s)", len(event_ids) - n
-            )
-            states["out_of_time"] += len(event_ids) - n
-            break
-        except Exception:  # noqa: BLE001 - one event must not stop the batch; the sweep retries it
-            logger.exception("webhooks: event %s failed to send; the sweep retries it", event_id)
-            states["error"] += 1
-    return dict(states)
+    """Send one endpoint's batch of events; see ``webhooks.events_deliver_batch``."""
+    return webhooks.events_deliver_batch(event_ids=event_ids)
 
 
 # Nothing queues it any more: kept so that messages already queued under its name still run.

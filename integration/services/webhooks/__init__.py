@@ -7,7 +7,14 @@
 - ``endpoints``: create, rotate, enable/disable, test; ``ssrf``: where we may send.
 """
 
-from .delivery import event_body, event_deliver, event_resend, events_send_due, retry_delay
+from .delivery import (
+    event_body,
+    event_deliver,
+    event_resend,
+    events_deliver_batch,
+    events_send_due,
+    retry_delay,
+)
 from .endpoints import (
     EndpointError,
     endpoint_create,
@@ -35,6 +42,7 @@ __all__ = [
     "event_body",
     "event_deliver",
     "event_resend",
+    "events_deliver_batch",
     "events_record",
     "events_send_due",
     "retry_delay",

@@ -16,9 +16,11 @@ from __future__ import annotations
 import json
 import logging
 import random
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -184,20 +186,79 @@ def endpoints_disable_failing(*, now: datetime, pk: int | None = None) -> int:
 def event_deliver(*, event_id: int, now: datetime | None = None, manual: bool = False) -> WebhookEvent:
     """Try to send one event now if it is due and nobody holds it. Any number of
     concurrent callers: one sends, the others return the row as it is."""
-    now = now or timezone.now()
+    return _deliver(event_id, now=now or timezone.now(), manual=manual)[0]
+
+
+def _deliver(event_id: int, *, now: datetime, manual: bool) -> tuple[WebhookEvent, Sent | None, float | None]:
+    """``event_deliver``, also saying what was sent (None: nothing, the event was not
+    ours to send) and the countdown of the retry it queued, if any."""
     if not _claim(event_id, now=now, force=manual):
-        return WebhookEvent.objects.get(pk=event_id)
+        return WebhookEvent.objects.get(pk=event_id), None, None
     event = WebhookEvent.objects.select_related("endpoint").get(pk=event_id)
     if not event.endpoint.is_active:
         # A disabled endpoint keeps its events pending (sent once it is enabled again).
         WebhookEvent.objects.filter(pk=event_id).update(claimed_until=None)
         event.claimed_until = None
-        return event
+        return event, None, None
     sent = _send(event, now=now)
     delay = _record(event, sent, manual=manual, now=now)
     if delay is not None:
         events_enqueue([event.pk], countdown=delay)
-    return event
+    return event, sent, delay
+
+
+def events_deliver_batch(*, event_ids: list[int]) -> dict[str, int]:
+    """Send a batch (one endpoint's events, see ``outbox.event_batches``) one after another;
+    returns how many ended in each state. An event that fails unexpectedly is logged and left
+    to the sweep, the others still go.
+
+    A send that gets no HTTP answer (timeout, refused connection or address) says the
+    endpoint is unreachable: the batch's other events are not tried now but queued again
+    for that event's retry, or left to the sweep. A hung receiver then holds a worker for
+    one timeout per batch, not one per event."""
+    states: Counter[str] = Counter()
+    for n, event_id in enumerate(event_ids):
+        try:
+            event, sent, delay = _deliver(event_id, now=timezone.now(), manual=False)
+        except WebhookEvent.DoesNotExist:
+            logger.warning("webhooks: event %s does not exist; nothing to send", event_id)
+            states["missing"] += 1
+            continue
+        except SoftTimeLimitExceeded:  # stop before the hard limit kills the worker
+            logger.warning(
+                "webhooks: batch out of time; the sweep sends its %d last event(s)", len(event_ids) - n
+            )
+            states["out_of_time"] += len(event_ids) - n
+            break
+        except Exception:  # noqa: BLE001 - one event must not stop the batch; the sweep retries it
+            logger.exception("webhooks: event %s failed to send; the sweep retries it", event_id)
+            states["error"] += 1
+            continue
+        states[event.state] += 1
+        rest = event_ids[n + 1 :]
+        if sent is not None and sent.response.status is None and rest:
+            _defer(rest, endpoint_id=event.endpoint_id, delay=delay, error=sent.response.error)
+            states["deferred"] += len(rest)
+            break
+    return dict(states)
+
+
+def _defer(event_ids: list[int], *, endpoint_id: int, delay: float | None, error: str) -> None:
+    """Queue ``event_ids`` again ``delay`` seconds from now (marked queued until then, so the
+    sweep leaves them alone), or, without a delay, leave them to the sweep."""
+    logger.warning(
+        "webhooks: endpoint %s unreachable (%s); %d event(s) of the batch wait for its retry",
+        endpoint_id,
+        error,
+        len(event_ids),
+    )
+    if delay is None:
+        return
+    now = timezone.now()
+    WebhookEvent.objects.filter(pk__in=event_ids, state=WebhookEvent.STATE_PENDING).update(
+        queued_at=now + timedelta(seconds=delay)
+    )
+    events_enqueue(event_ids, countdown=delay)
 
 
 def event_resend(*, event_id: int, now: datetime | None = None) -> WebhookEvent:

@@ -49,3 +49,13 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture
+def hung_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that takes connections and never answers (a hung receiver):
+    it listens but never accepts, so the kernel completes the handshake and keeps the body."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(64)
+        yield s.getsockname()[1]

@@ -10,11 +10,13 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 from django.utils import timezone
 
-from integration.models import WebhookEvent
+from integration.models import WebhookAttempt, WebhookEndpoint, WebhookEvent
 from integration.services import webhooks
+from integration.services.webhooks import delivery
 from integration.services.webhooks.outbox import event_batches
 from integration.tasks import webhooks as tasks_webhooks
 
@@ -118,3 +120,97 @@ def test_batches_keep_the_given_order_within_an_endpoint(two_endpoints, settings
         mine = [i for b in batches for i in b if endpoint_of[i] == ep.pk]
         assert mine == [i for i in ids if endpoint_of[i] == ep.pk]
     assert event_batches([ids[0]]) == [[ids[0]]]  # one id: no query, one batch
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Every batch queued: (event ids, countdown); nothing runs (the test runs what it wants)."""
+    seen: list[tuple[list[int], float | None]] = []
+
+    def apply_async(*args, **kwargs):
+        seen.append((list(kwargs["kwargs"]["event_ids"]), kwargs.get("countdown")))
+
+    monkeypatch.setattr(tasks_webhooks.webhooks_deliver_batch, "apply_async", apply_async)
+    return seen
+
+
+def ids_of(n: int) -> list[int]:
+    record(n)
+    return list(WebhookEvent.objects.order_by("pk").values_list("pk", flat=True))
+
+
+def test_a_missing_event_and_an_unexpected_error_do_not_stop_the_batch(
+    endpoint, receiver, queued, monkeypatch, caplog
+):
+    ids = ids_of(4)
+    real = delivery._deliver
+
+    def deliver(event_id, **kwargs):
+        if event_id == ids[1]:
+            raise RuntimeError("unexpected")
+        return real(event_id, **kwargs)
+
+    monkeypatch.setattr(delivery, "_deliver", deliver)
+    result = webhooks.events_deliver_batch(event_ids=[ids[0], ids[1], 999_999, ids[2], ids[3]])
+    assert result == {"delivered": 3, "error": 1, "missing": 1}
+    assert len(receiver.received) == 3
+    assert WebhookEvent.objects.get(pk=ids[1]).state == "pending"  # left to the sweep
+    assert "event %s failed to send" % ids[1] in caplog.text  # noqa: UP031
+
+
+def test_a_batch_out_of_time_stops_and_leaves_the_rest_pending(endpoint, receiver, queued, monkeypatch):
+    ids = ids_of(3)
+    real = delivery._deliver
+
+    def deliver(event_id, **kwargs):
+        if event_id == ids[1]:
+            raise SoftTimeLimitExceeded()
+        return real(event_id, **kwargs)
+
+    monkeypatch.setattr(delivery, "_deliver", deliver)
+    assert webhooks.events_deliver_batch(event_ids=ids) == {"delivered": 1, "out_of_time": 2}
+    assert len(receiver.received) == 1
+    assert set(WebhookEvent.objects.filter(pk__in=ids[1:]).values_list("state", flat=True)) == {"pending"}
+
+
+@pytest.mark.parametrize("down", ["hung", "refused"])
+def test_an_endpoint_without_answer_costs_one_attempt_per_batch_and_the_rest_waits_for_its_retry(
+    allow_private, receiver, hung_port, closed_port, queued, settings, caplog, down
+):
+    settings.DRGREEN_WEBHOOK_TIMEOUT_S = 0.3
+    settings.DRGREEN_WEBHOOK_RETRY_SCHEDULE = "60,120"
+    port = hung_port if down == "hung" else closed_port
+    endpoint = webhooks.endpoint_create(url=f"http://127.0.0.1:{port}/hook", description="down").endpoint
+    ids = ids_of(5)
+    before = timezone.now()
+
+    assert webhooks.events_deliver_batch(event_ids=ids) == {"pending": 1, "deferred": 4}
+
+    first, rest = WebhookEvent.objects.get(pk=ids[0]), WebhookEvent.objects.filter(pk__in=ids[1:])
+    assert first.attempts == 1 and first.last_status is None and first.last_error
+    assert WebhookAttempt.objects.count() == 1  # one timeout, not five
+    assert set(rest.values_list("attempts", "state")) == {(0, "pending")}
+    # The failed event's retry and the rest of the batch, queued for the same moment.
+    (retry, retry_in), (deferred, deferred_in) = queued
+    assert retry == [ids[0]] and deferred == ids[1:] and deferred_in == retry_in
+    assert 60 * 0.8 <= deferred_in <= 60 * 1.2
+    # Marked queued until then: the sweep leaves them to that task, and takes them up if it
+    # is lost (a broker gone with its messages).
+    assert all(q >= before + timedelta(seconds=deferred_in) for q in rest.values_list("queued_at", flat=True))
+    assert webhooks.events_send_due(now=timezone.now() + timedelta(seconds=40))["queued"] == 0
+    later = timezone.now() + timedelta(seconds=deferred_in + 31)
+    assert webhooks.events_send_due(now=later)["queued"] == 5
+    assert f"endpoint {endpoint.pk} unreachable" in caplog.text
+
+    # The receiver answers again at that address: the deferred batch, run when its countdown
+    # ends, delivers them all.
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=receiver.url())
+    assert webhooks.events_deliver_batch(event_ids=deferred) == {"delivered": 4}
+    assert len(receiver.received) == 4
+
+
+def test_a_batch_whose_last_event_gets_no_answer_defers_nothing(allow_private, closed_port, queued):
+    webhooks.endpoint_create(url=f"http://127.0.0.1:{closed_port}/hook", description="down")
+    (only,) = ids_of(1)
+    assert webhooks.events_deliver_batch(event_ids=[only]) == {"pending": 1}
+    assert [ids for ids, _ in queued] == [[only]]  # its own retry only
