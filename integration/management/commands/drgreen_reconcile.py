@@ -1,13 +1,16 @@
 """Walk the whole Dr Green account into the mirror, now (the nightly task's service).
 
     manage.py drgreen_reconcile [--dry-run] [--only clients,orders,sales,strains] [--no-progress]
-                                [--ignore-breaker] [--json] [--worker NAME]
+                                [--ignore-breaker] [--json] [--worker NAME] [--parent-pid PID]
 
 Prints a progress line per page, then a counted summary per resource. A page or re-check
 that fails is reported and skipped (per-item isolation); the command exits non-zero when
 anything failed, when the walk was skipped (lease held, breaker open) or when a resource
 could not be walked to the end. ``--json`` prints only the outcome, as one JSON line (the
 nightly task runs the command so and reads it: ``polling/reconcile_process.py``).
+
+``--parent-pid`` ends the command when that process is gone, even killed with SIGKILL: the
+nightly task's child must not walk on after its worker (its lease would keep the next out).
 
 This command, and only it, tunes its own process for the walk (``process_tuned``): the
 nightly task runs the same service inside a Celery worker, where such settings would change
@@ -19,7 +22,11 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Iterator
 
 from django.core.management.base import BaseCommand, CommandError
@@ -53,6 +60,22 @@ def process_tuned() -> Iterator[None]:
             gc.enable()
 
 
+def exit_with_parent(pid: int, *, every_s: float = 1.0) -> None:
+    """End this process (SIGTERM to itself) once its parent ``pid`` is gone. A killed parent's
+    children are handed to another process, so a changed parent id says it; checked now and
+    then every ``every_s`` by a daemon thread. A transaction cut short is rolled back by the
+    database; the run's lease expires."""
+
+    def watch() -> None:
+        while os.getppid() == pid:
+            time.sleep(every_s)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    if os.getppid() != pid:
+        os.kill(os.getpid(), signal.SIGTERM)
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 class Command(BaseCommand):
     help = "Reconcile the local mirror with Dr Green (clients, orders, sales, strains)."
 
@@ -65,8 +88,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", action="store_true", help="print only the outcome, as one JSON line")
         parser.add_argument("--worker", default="manage.py drgreen_reconcile", help="the run's worker name")
+        parser.add_argument("--parent-pid", type=int, help="end when this process is gone")
 
     def handle(self, *args, **options):
+        if options["parent_pid"]:
+            exit_with_parent(options["parent_pid"])
         resources = tuple(r.strip() for r in options["only"].split(",") if r.strip())
         unknown = set(resources) - set(RESOURCES)
         if unknown:

@@ -4,11 +4,13 @@ The walk runs fastest with the collector paused and a short GIL switch interval 
 ``bench.reconcile``), settings that would change every other task of a Celery worker; only
 the command may set them, for its own process. So the beat task runs the command as a child
 process and returns its outcome (``DRGREEN_SYNC["RECONCILE_IN_CHILD"]``; off: in the worker).
+The child ends with its worker, even one killed outright (``--parent-pid``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +38,7 @@ def mirror_reconcile_child(*, dry_run: bool = False, worker: str, timeout_s: flo
     """Run the command with this process's environment; killed after ``timeout_s``. Its
     lease (renewed every page) keeps any other walk out while it runs."""
     cmd = [sys.executable, str(MANAGE_PY), "drgreen_reconcile", "--json", "--worker", worker]
+    cmd += ["--parent-pid", str(os.getpid())]  # a worker killed outright takes its child along
     if dry_run:
         cmd.append("--dry-run")
     try:

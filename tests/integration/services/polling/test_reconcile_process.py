@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 from django.db import connection
 
@@ -70,3 +77,59 @@ def test_the_beat_task_runs_the_child(child_env):
     outcome = task.apply().get()
     assert outcome["state"] == "succeeded" and outcome["stats"]["orders"]["created"] == 5
     assert Order.objects.count() == 5
+
+
+# A worker in miniature: the real service, which runs the command as its child.
+WORKER = """
+import django
+django.setup()
+from integration.services.polling.reconcile_process import mirror_reconcile_child
+mirror_reconcile_child(worker="celery@killed", timeout_s=600)
+"""
+
+
+def _state(pid: int) -> str | None:
+    """The process's state letter (``Z``: ended, not yet reaped), None once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+                continue
+            if ppid == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_child_ends_with_its_worker_even_one_killed_outright(child_env):
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("reads process states from /proc (Linux)")
+    child_env.seed(strains=1, clients=2, orders=3)
+    # Every Dr Green read takes 3 s: the child is mid-walk when its worker dies.
+    child_env.sandbox.add_fault(method="GET", kind="latency", ms=3000, probability=1.0)
+    worker = subprocess.Popen([sys.executable, "-c", WORKER], cwd=reconcile_process.MANAGE_PY.parent)
+    try:
+        deadline = time.monotonic() + 60
+        while not (children := _children(worker.pid)) or not SyncRun.objects.exists():
+            assert time.monotonic() < deadline and worker.poll() is None, "the walk did not start"
+            time.sleep(0.1)
+        (child,) = children
+        assert _state(child) not in (None, "Z")
+    finally:
+        worker.kill()  # SIGKILL: nothing of the worker runs after it
+        worker.wait()
+    deadline = time.monotonic() + 30
+    while _state(child) not in (None, "Z"):
+        if time.monotonic() > deadline:
+            os.kill(child, signal.SIGKILL)  # not left walking into the next tests
+            pytest.fail("the child walks on without its worker")
+        time.sleep(0.1)
+    assert SyncRun.objects.get().finished_at is None  # it was cut off mid-walk, not finished
