@@ -189,37 +189,37 @@ def event_deliver(*, event_id: int, now: datetime | None = None, manual: bool = 
     return _deliver(event_id, now=now or timezone.now(), manual=manual)[0]
 
 
-def _deliver(event_id: int, *, now: datetime, manual: bool) -> tuple[WebhookEvent, Sent | None, float | None]:
-    """``event_deliver``, also saying what was sent (None: nothing, the event was not
-    ours to send) and the countdown of the retry it queued, if any."""
+def _deliver(event_id: int, *, now: datetime, manual: bool) -> tuple[WebhookEvent, Sent | None]:
+    """``event_deliver``, also saying what was sent (None: nothing, the event was not ours
+    to send)."""
     if not _claim(event_id, now=now, force=manual):
-        return WebhookEvent.objects.get(pk=event_id), None, None
+        return WebhookEvent.objects.get(pk=event_id), None
     event = WebhookEvent.objects.select_related("endpoint").get(pk=event_id)
     if not event.endpoint.is_active:
         # A disabled endpoint keeps its events pending (sent once it is enabled again).
         WebhookEvent.objects.filter(pk=event_id).update(claimed_until=None)
         event.claimed_until = None
-        return event, None, None
+        return event, None
     sent = _send(event, now=now)
     delay = _record(event, sent, manual=manual, now=now)
     if delay is not None:
         events_enqueue([event.pk], countdown=delay)
-    return event, sent, delay
+    return event, sent
 
 
-def events_deliver_batch(*, event_ids: list[int]) -> dict[str, int]:
+def events_deliver_batch(*, event_ids: list[int], now: datetime | None = None) -> dict[str, int]:
     """Send a batch (one endpoint's events, see ``outbox.event_batches``) one after another;
     returns how many ended in each state. An event that fails unexpectedly is logged and left
     to the sweep, the others still go.
 
     A send that gets no HTTP answer (timeout, refused connection or address) says the
-    endpoint is unreachable: the batch's other events are not tried now but queued again
-    for that event's retry, or left to the sweep. A hung receiver then holds a worker for
-    one timeout per batch, not one per event."""
+    endpoint is unreachable: the batch's other events are not tried now but wait as long as
+    that event does (``_defer``). A hung receiver then holds a worker for one timeout per
+    batch and retry, not one per event."""
     states: Counter[str] = Counter()
     for n, event_id in enumerate(event_ids):
         try:
-            event, sent, delay = _deliver(event_id, now=timezone.now(), manual=False)
+            event, sent = _deliver(event_id, now=now or timezone.now(), manual=False)
         except WebhookEvent.DoesNotExist:
             logger.warning("webhooks: event %s does not exist; nothing to send", event_id)
             states["missing"] += 1
@@ -237,28 +237,37 @@ def events_deliver_batch(*, event_ids: list[int]) -> dict[str, int]:
         states[event.state] += 1
         rest = event_ids[n + 1 :]
         if sent is not None and sent.response.status is None and rest:
-            _defer(rest, endpoint_id=event.endpoint_id, delay=delay, error=sent.response.error)
+            _defer(rest, failed=event, error=sent.response.error, now=now or timezone.now())
             states["deferred"] += len(rest)
             break
     return dict(states)
 
 
-def _defer(event_ids: list[int], *, endpoint_id: int, delay: float | None, error: str) -> None:
-    """Queue ``event_ids`` again ``delay`` seconds from now (marked queued until then, so the
-    sweep leaves them alone), or, without a delay, leave them to the sweep."""
+def _defer(event_ids: list[int], *, failed: WebhookEvent, error: str, now: datetime) -> None:
+    """Events of ``failed``'s endpoint wait for its next attempt (the schedule's last step if
+    it has none left): their next attempt is moved there, no attempt counted. Queued with a
+    countdown (and marked queued until then, so the sweep leaves them alone) when that is near;
+    otherwise the sweep sends them once due."""
+    conf = drgreen_settings.webhooks
+    if failed.state == WebhookEvent.STATE_PENDING and failed.next_attempt_at > now:
+        until = failed.next_attempt_at
+    else:
+        until = now + timedelta(seconds=conf.retry_schedule[-1] if conf.retry_schedule else 0)
+    wait_s = (until - now).total_seconds()
     logger.warning(
-        "webhooks: endpoint %s unreachable (%s); %d event(s) of the batch wait for its retry",
-        endpoint_id,
+        "webhooks: endpoint %s unreachable (%s); %d event(s) of the batch wait %.0f s",
+        failed.endpoint_id,
         error,
         len(event_ids),
+        wait_s,
     )
-    if delay is None:
-        return
-    now = timezone.now()
-    WebhookEvent.objects.filter(pk__in=event_ids, state=WebhookEvent.STATE_PENDING).update(
-        queued_at=now + timedelta(seconds=delay)
+    queued = wait_s <= COUNTDOWN_MAX_S
+    later = WebhookEvent.objects.filter(
+        pk__in=event_ids, state=WebhookEvent.STATE_PENDING, next_attempt_at__lt=until
     )
-    events_enqueue(event_ids, countdown=delay)
+    later.update(next_attempt_at=until, **({"queued_at": until} if queued else {}))
+    if queued:
+        events_enqueue(event_ids, countdown=wait_s)
 
 
 def event_resend(*, event_id: int, now: datetime | None = None) -> WebhookEvent:

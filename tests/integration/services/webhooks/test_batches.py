@@ -173,16 +173,18 @@ def test_a_batch_out_of_time_stops_and_leaves_the_rest_pending(endpoint, receive
     assert set(WebhookEvent.objects.filter(pk__in=ids[1:]).values_list("state", flat=True)) == {"pending"}
 
 
+def down_endpoint(port: int):
+    return webhooks.endpoint_create(url=f"http://127.0.0.1:{port}/hook", description="down").endpoint
+
+
 @pytest.mark.parametrize("down", ["hung", "refused"])
-def test_an_endpoint_without_answer_costs_one_attempt_per_batch_and_the_rest_waits_for_its_retry(
+def test_an_endpoint_without_answer_costs_one_attempt_per_batch_and_the_rest_waits_as_long(
     allow_private, receiver, hung_port, closed_port, queued, settings, caplog, down
 ):
     settings.DRGREEN_WEBHOOK_TIMEOUT_S = 0.3
     settings.DRGREEN_WEBHOOK_RETRY_SCHEDULE = "60,120"
-    port = hung_port if down == "hung" else closed_port
-    endpoint = webhooks.endpoint_create(url=f"http://127.0.0.1:{port}/hook", description="down").endpoint
+    endpoint = down_endpoint(hung_port if down == "hung" else closed_port)
     ids = ids_of(5)
-    before = timezone.now()
 
     assert webhooks.events_deliver_batch(event_ids=ids) == {"pending": 1, "deferred": 4}
 
@@ -190,23 +192,51 @@ def test_an_endpoint_without_answer_costs_one_attempt_per_batch_and_the_rest_wai
     assert first.attempts == 1 and first.last_status is None and first.last_error
     assert WebhookAttempt.objects.count() == 1  # one timeout, not five
     assert set(rest.values_list("attempts", "state")) == {(0, "pending")}
-    # The failed event's retry and the rest of the batch, queued for the same moment.
+    # They wait exactly as long as the failed event, queued (and marked so) for that moment.
+    due = first.next_attempt_at
+    assert set(rest.values_list("next_attempt_at", "queued_at")) == {(due, due)}
     (retry, retry_in), (deferred, deferred_in) = queued
-    assert retry == [ids[0]] and deferred == ids[1:] and deferred_in == retry_in
-    assert 60 * 0.8 <= deferred_in <= 60 * 1.2
-    # Marked queued until then: the sweep leaves them to that task, and takes them up if it
-    # is lost (a broker gone with its messages).
-    assert all(q >= before + timedelta(seconds=deferred_in) for q in rest.values_list("queued_at", flat=True))
-    assert webhooks.events_send_due(now=timezone.now() + timedelta(seconds=40))["queued"] == 0
-    later = timezone.now() + timedelta(seconds=deferred_in + 31)
-    assert webhooks.events_send_due(now=later)["queued"] == 5
+    assert retry == [ids[0]] and deferred == ids[1:]
+    assert 60 * 0.8 <= retry_in <= 60 * 1.2 and retry_in - 5 < deferred_in <= retry_in
     assert f"endpoint {endpoint.pk} unreachable" in caplog.text
+    # The sweep leaves them to those tasks, and takes them up if the tasks are lost.
+    assert webhooks.events_send_due(now=due - timedelta(seconds=1))["queued"] == 0
+    assert webhooks.events_send_due(now=due + timedelta(seconds=31))["queued"] == 5
 
-    # The receiver answers again at that address: the deferred batch, run when its countdown
-    # ends, delivers them all.
+    # The receiver answers again at that address: the deferred batch, run when due, delivers
+    # every event of it.
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=receiver.url())
-    assert webhooks.events_deliver_batch(event_ids=deferred) == {"delivered": 4}
+    assert webhooks.events_deliver_batch(event_ids=deferred, now=due) == {"delivered": 4}
     assert len(receiver.received) == 4
+
+
+def test_beyond_the_countdown_range_the_rest_waits_for_the_sweep(
+    allow_private, closed_port, queued, settings
+):
+    settings.DRGREEN_WEBHOOK_RETRY_SCHEDULE = "600"
+    down_endpoint(closed_port)
+    ids = ids_of(3)
+    assert webhooks.events_deliver_batch(event_ids=ids) == {"pending": 1, "deferred": 2}
+    due = WebhookEvent.objects.get(pk=ids[0]).next_attempt_at
+    assert set(WebhookEvent.objects.values_list("next_attempt_at", flat=True)) == {due}
+    assert queued == []  # 10 minutes: no countdown, for any of them
+    assert webhooks.events_send_due(now=due - timedelta(seconds=1))["queued"] == 0
+    assert webhooks.events_send_due(now=due + timedelta(seconds=1))["queued"] == 3
+
+
+def test_after_an_event_with_no_retry_left_the_rest_waits_the_last_step(
+    allow_private, closed_port, queued, settings
+):
+    settings.DRGREEN_WEBHOOK_RETRY_SCHEDULE = "5,60"
+    down_endpoint(closed_port)
+    ids = ids_of(3)
+    WebhookEvent.objects.filter(pk=ids[0]).update(attempts=2)  # this failure is its last
+    before = timezone.now()
+    assert webhooks.events_deliver_batch(event_ids=ids) == {"failed": 1, "deferred": 2}
+    after = timezone.now()
+    waits = set(WebhookEvent.objects.filter(pk__in=ids[1:]).values_list("next_attempt_at", flat=True))
+    assert len(waits) == 1 and before + timedelta(seconds=60) <= waits.pop() <= after + timedelta(seconds=60)
+    assert [(batch, round(countdown)) for batch, countdown in queued] == [(ids[1:], 60)]
 
 
 def test_a_batch_whose_last_event_gets_no_answer_defers_nothing(allow_private, closed_port, queued):
