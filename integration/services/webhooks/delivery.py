@@ -8,7 +8,8 @@ claim to expire, and the event is sent again (the receiver deduplicates on ``web
 After a failure the next try waits ``retry_schedule[n]`` seconds ± jitter; after the last
 one the event is ``failed`` (staff can resend it). A 410 Gone disables the endpoint. An
 endpoint whose every attempt has failed for ``disable_after_s`` (5 days) is disabled and
-flagged on the admin dashboard.
+flagged on the admin dashboard. Workers send one endpoint's events in batches; a send with no
+HTTP answer stops its batch, whose other events wait as long as that one.
 """
 
 from __future__ import annotations
