@@ -82,6 +82,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         "disabled_at",
         "disabled_reason",
         "failing_since",
+        "paused_until",
         "last_success_at",
         "previous_secret_expires_at",
         "created_at",

@@ -31,6 +31,9 @@ class WebhookEndpoint(models.Model):
     # Since when every attempt has failed (null after any success): 5 days of it disables.
     failing_since = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
+    # A send got no HTTP answer (timeout, refused connection): the endpoint's other events
+    # wait until then instead of each waiting for a timeout of its own. Cleared by an answer.
+    paused_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -9,7 +9,7 @@ After a failure the next try waits ``retry_schedule[n]`` seconds ± jitter; afte
 one the event is ``failed`` (staff can resend it). A 410 Gone disables the endpoint. An
 endpoint whose every attempt has failed for ``disable_after_s`` (5 days) is disabled and
 flagged on the admin dashboard. Workers send one endpoint's events in batches; a send with no
-HTTP answer stops its batch, whose other events wait as long as that one.
+HTTP answer pauses the endpoint (``paused_until``): its events wait as long as that one.
 """
 
 from __future__ import annotations
@@ -106,11 +106,14 @@ def retry_delay(attempt: int, *, rng: random.Random | None = None) -> float | No
     return base * (rng or random).uniform(1 - conf.retry_jitter, 1 + conf.retry_jitter)
 
 
-def _record(event: WebhookEvent, sent: Sent, *, manual: bool, now: datetime) -> float | None:
-    """Write the attempt and its consequences; returns the retry delay if one is queued."""
+def _record(
+    event: WebhookEvent, sent: Sent, *, manual: bool, now: datetime
+) -> tuple[float | None, datetime | None]:
+    """Write the attempt and its consequences; returns the retry delay if one is queued, and
+    the endpoint's pause if the send got no answer."""
     status, error = sent.response.status, sent.response.error
     delivered = status is not None and 200 <= status < 300
-    delay = None
+    delay = paused_until = None
     with transaction.atomic():
         event.attempts += 1
         WebhookAttempt.objects.create(
@@ -130,7 +133,7 @@ def _record(event: WebhookEvent, sent: Sent, *, manual: bool, now: datetime) -> 
         if delivered:
             event.state = WebhookEvent.STATE_DELIVERED
             event.delivered_at = sent.finished
-            endpoints.update(failing_since=None, last_success_at=sent.finished)
+            endpoints.update(failing_since=None, last_success_at=sent.finished, paused_until=None)
         elif status == 410:
             # Gone: the receiver asked us to stop. The event stays pending, so enabling the
             # endpoint again sends it.
@@ -151,6 +154,10 @@ def _record(event: WebhookEvent, sent: Sent, *, manual: bool, now: datetime) -> 
                     event.queued_at = event.next_attempt_at
                 else:
                     delay = None
+        if status is None:
+            paused_until = _pause(event, now=now)
+        elif not delivered and event.endpoint.paused_until is not None:
+            endpoints.update(paused_until=None)  # it answers again
         event.save(
             update_fields=[
                 "attempts",
@@ -163,7 +170,22 @@ def _record(event: WebhookEvent, sent: Sent, *, manual: bool, now: datetime) -> 
                 "queued_at",
             ]
         )
-    return delay
+    return delay, paused_until
+
+
+def _pause(event: WebhookEvent, *, now: datetime) -> datetime:
+    """The send of ``event`` got no answer: its endpoint's other events wait as long as it
+    does (its next attempt, or the schedule's last step when it has none left) instead of each
+    waiting for a timeout of its own. A later pause already set is kept."""
+    conf = drgreen_settings.webhooks
+    if event.state == WebhookEvent.STATE_PENDING:
+        until = event.next_attempt_at
+    else:
+        until = now + timedelta(seconds=conf.retry_schedule[-1] if conf.retry_schedule else 0)
+    WebhookEndpoint.objects.filter(pk=event.endpoint_id).filter(
+        Q(paused_until__isnull=True) | Q(paused_until__lt=until)
+    ).update(paused_until=until)
+    return until
 
 
 def endpoints_disable_failing(*, now: datetime, pk: int | None = None) -> int:
@@ -187,25 +209,38 @@ def endpoints_disable_failing(*, now: datetime, pk: int | None = None) -> int:
 def event_deliver(*, event_id: int, now: datetime | None = None, manual: bool = False) -> WebhookEvent:
     """Try to send one event now if it is due and nobody holds it. Any number of
     concurrent callers: one sends, the others return the row as it is."""
-    return _deliver(event_id, now=now or timezone.now(), manual=manual)[0]
+    return _deliver(event_id, now=now or timezone.now(), manual=manual).event
 
 
-def _deliver(event_id: int, *, now: datetime, manual: bool) -> tuple[WebhookEvent, Sent | None]:
-    """``event_deliver``, also saying what was sent (None: nothing, the event was not ours
-    to send)."""
+@dataclass
+class Delivery:
+    event: WebhookEvent
+    sent: Sent | None  # None: nothing was sent
+    paused_until: datetime | None  # the endpoint gives no answer: its events wait until then
+
+
+def _deliver(event_id: int, *, now: datetime, manual: bool) -> Delivery:
+    """``event_deliver``, also saying what was sent and whether the endpoint is paused. An
+    event of a paused endpoint is not sent (staff's manual sends are) but waits for the pause
+    to end, no attempt counted."""
     if not _claim(event_id, now=now, force=manual):
-        return WebhookEvent.objects.get(pk=event_id), None
+        return Delivery(WebhookEvent.objects.get(pk=event_id), None, None)
     event = WebhookEvent.objects.select_related("endpoint").get(pk=event_id)
     if not event.endpoint.is_active:
         # A disabled endpoint keeps its events pending (sent once it is enabled again).
         WebhookEvent.objects.filter(pk=event_id).update(claimed_until=None)
         event.claimed_until = None
-        return event, None
+        return Delivery(event, None, None)
+    paused_until = event.endpoint.paused_until
+    if not manual and paused_until is not None and paused_until > now:
+        WebhookEvent.objects.filter(pk=event_id).update(claimed_until=None, next_attempt_at=paused_until)
+        event.claimed_until, event.next_attempt_at = None, paused_until
+        return Delivery(event, None, paused_until)
     sent = _send(event, now=now)
-    delay = _record(event, sent, manual=manual, now=now)
+    delay, paused_until = _record(event, sent, manual=manual, now=now)
     if delay is not None:
         events_enqueue([event.pk], countdown=delay)
-    return event, sent
+    return Delivery(event, sent, paused_until)
 
 
 def events_deliver_batch(*, event_ids: list[int], now: datetime | None = None) -> dict[str, int]:
@@ -213,14 +248,15 @@ def events_deliver_batch(*, event_ids: list[int], now: datetime | None = None) -
     returns how many ended in each state. An event that fails unexpectedly is logged and left
     to the sweep, the others still go.
 
-    A send that gets no HTTP answer (timeout, refused connection or address) says the
-    endpoint is unreachable: the batch's other events are not tried now but wait as long as
-    that event does (``_defer``). A hung receiver then holds a worker for one timeout per
-    batch and retry, not one per event."""
+    A send that gets no HTTP answer (timeout, refused connection or address) pauses the
+    endpoint until that event's next attempt (``_pause``): the batch stops, and its events not
+    sent wait for the pause to end, as do the endpoint's other batches. A hung receiver then
+    holds a worker for one timeout per retry, not one per event."""
     states: Counter[str] = Counter()
     for n, event_id in enumerate(event_ids):
+        at = now or timezone.now()
         try:
-            event, sent = _deliver(event_id, now=now or timezone.now(), manual=False)
+            delivery = _deliver(event_id, now=at, manual=False)
         except WebhookEvent.DoesNotExist:
             logger.warning("webhooks: event %s does not exist; nothing to send", event_id)
             states["missing"] += 1
@@ -235,38 +271,36 @@ def events_deliver_batch(*, event_ids: list[int], now: datetime | None = None) -
             logger.exception("webhooks: event %s failed to send; the sweep retries it", event_id)
             states["error"] += 1
             continue
-        states[event.state] += 1
-        rest = event_ids[n + 1 :]
-        if sent is not None and sent.response.status is None and rest:
-            _defer(rest, failed=event, error=sent.response.error, now=now or timezone.now())
-            states["deferred"] += len(rest)
-            break
+        until = delivery.paused_until
+        if until is None:
+            states[delivery.event.state] += 1
+            continue
+        sent = delivery.sent
+        waiting = event_ids[n + 1 :] if sent is not None else event_ids[n:]
+        if sent is not None:
+            states[delivery.event.state] += 1
+            logger.warning(
+                "webhooks: endpoint %s gave no answer (%s); paused until %s",
+                delivery.event.endpoint_id,
+                sent.response.error,
+                until.isoformat(),
+            )
+        if waiting:
+            _postpone(waiting, until=until, now=at)
+            states["deferred"] += len(waiting)
+        break
     return dict(states)
 
 
-def _defer(event_ids: list[int], *, failed: WebhookEvent, error: str, now: datetime) -> None:
-    """Events of ``failed``'s endpoint wait for its next attempt (the schedule's last step if
-    it has none left): their next attempt is moved there, no attempt counted. Queued with a
-    countdown (and marked queued until then, so the sweep leaves them alone) when that is near;
-    otherwise the sweep sends them once due."""
-    conf = drgreen_settings.webhooks
-    if failed.state == WebhookEvent.STATE_PENDING and failed.next_attempt_at > now:
-        until = failed.next_attempt_at
-    else:
-        until = now + timedelta(seconds=conf.retry_schedule[-1] if conf.retry_schedule else 0)
-    wait_s = (until - now).total_seconds()
-    logger.warning(
-        "webhooks: endpoint %s unreachable (%s); %d event(s) of the batch wait %.0f s",
-        failed.endpoint_id,
-        error,
-        len(event_ids),
-        wait_s,
-    )
+def _postpone(event_ids: list[int], *, until: datetime, now: datetime) -> None:
+    """Events of a paused endpoint wait for the pause to end: their next attempt is moved
+    there, no attempt counted. Queued with a countdown (and marked queued until then, so the
+    sweep leaves them alone) when that is near; otherwise the sweep sends them once due."""
+    wait_s = max(0.0, (until - now).total_seconds())
     queued = wait_s <= COUNTDOWN_MAX_S
-    later = WebhookEvent.objects.filter(
-        pk__in=event_ids, state=WebhookEvent.STATE_PENDING, next_attempt_at__lt=until
-    )
-    later.update(next_attempt_at=until, **({"queued_at": until} if queued else {}))
+    WebhookEvent.objects.filter(
+        pk__in=event_ids, state=WebhookEvent.STATE_PENDING, next_attempt_at__lte=until
+    ).update(next_attempt_at=until, **({"queued_at": until} if queued else {}))
     if queued:
         events_enqueue(event_ids, countdown=wait_s)
 

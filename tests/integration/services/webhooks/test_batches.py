@@ -178,36 +178,59 @@ def down_endpoint(port: int):
 
 
 @pytest.mark.parametrize("down", ["hung", "refused"])
-def test_an_endpoint_without_answer_costs_one_attempt_per_batch_and_the_rest_waits_as_long(
+def test_an_endpoint_without_answer_is_paused_one_timeout_for_all_its_batches(
     allow_private, receiver, hung_port, closed_port, queued, settings, caplog, down
 ):
     settings.DRGREEN_WEBHOOK_TIMEOUT_S = 0.3
     settings.DRGREEN_WEBHOOK_RETRY_SCHEDULE = "60,120"
     endpoint = down_endpoint(hung_port if down == "hung" else closed_port)
-    ids = ids_of(5)
+    ids = ids_of(8)
+    first_batch, second_batch = ids[:5], ids[5:]
 
-    assert webhooks.events_deliver_batch(event_ids=ids) == {"pending": 1, "deferred": 4}
+    assert webhooks.events_deliver_batch(event_ids=first_batch) == {"pending": 1, "deferred": 4}
+    # The endpoint's other batch sends nothing: the endpoint is paused.
+    assert webhooks.events_deliver_batch(event_ids=second_batch) == {"deferred": 3}
 
-    first, rest = WebhookEvent.objects.get(pk=ids[0]), WebhookEvent.objects.filter(pk__in=ids[1:])
+    first = WebhookEvent.objects.get(pk=ids[0])
     assert first.attempts == 1 and first.last_status is None and first.last_error
-    assert WebhookAttempt.objects.count() == 1  # one timeout, not five
-    assert set(rest.values_list("attempts", "state")) == {(0, "pending")}
-    # They wait exactly as long as the failed event, queued (and marked so) for that moment.
+    assert WebhookAttempt.objects.count() == 1  # one timeout, not eight
     due = first.next_attempt_at
-    assert set(rest.values_list("next_attempt_at", "queued_at")) == {(due, due)}
-    (retry, retry_in), (deferred, deferred_in) = queued
-    assert retry == [ids[0]] and deferred == ids[1:]
-    assert 60 * 0.8 <= retry_in <= 60 * 1.2 and retry_in - 5 < deferred_in <= retry_in
-    assert f"endpoint {endpoint.pk} unreachable" in caplog.text
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).paused_until == due
+    others = WebhookEvent.objects.filter(pk__in=ids[1:])
+    assert set(others.values_list("attempts", "state")) == {(0, "pending")}
+    # They wait exactly as long as the failed event, queued (and marked so) for that moment.
+    assert set(others.values_list("next_attempt_at", "queued_at")) == {(due, due)}
+    (retry, retry_in), (rest, rest_in), (second, second_in) = queued
+    assert retry == [ids[0]] and rest == ids[1:5] and second == second_batch
+    assert 60 * 0.8 <= retry_in <= 60 * 1.2
+    assert abs(rest_in - retry_in) < 5 and abs(second_in - retry_in) < 5  # all due at `due`
+    assert f"endpoint {endpoint.pk} gave no answer" in caplog.text
     # The sweep leaves them to those tasks, and takes them up if the tasks are lost.
     assert webhooks.events_send_due(now=due - timedelta(seconds=1))["queued"] == 0
-    assert webhooks.events_send_due(now=due + timedelta(seconds=31))["queued"] == 5
+    assert webhooks.events_send_due(now=due + timedelta(seconds=31))["queued"] == 8
 
-    # The receiver answers again at that address: the deferred batch, run when due, delivers
-    # every event of it.
+    # The receiver answers again at that address: when the pause ends, everything goes and
+    # the answer lifts the pause.
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=receiver.url())
-    assert webhooks.events_deliver_batch(event_ids=deferred, now=due) == {"delivered": 4}
-    assert len(receiver.received) == 4
+    assert webhooks.events_deliver_batch(event_ids=[ids[0], *rest], now=due) == {"delivered": 5}
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).paused_until is None
+    assert webhooks.events_deliver_batch(event_ids=second, now=due) == {"delivered": 3}
+    assert len(receiver.received) == 8
+
+
+def test_a_paused_endpoint_still_takes_staff_resends_and_an_answer_lifts_the_pause(
+    allow_private, receiver, closed_port, queued, settings
+):
+    settings.DRGREEN_WEBHOOK_RETRY_SCHEDULE = "60"
+    endpoint = down_endpoint(closed_port)
+    ids = ids_of(2)
+    assert webhooks.events_deliver_batch(event_ids=ids) == {"pending": 1, "deferred": 1}
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).paused_until is not None
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=receiver.url())
+    receiver.default_status = 503  # an answer, if not a good one, says it is reachable
+
+    assert webhooks.event_resend(event_id=ids[1]).last_status == 503
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).paused_until is None
 
 
 def test_beyond_the_countdown_range_the_rest_waits_for_the_sweep(
@@ -239,7 +262,7 @@ def test_after_an_event_with_no_retry_left_the_rest_waits_the_last_step(
     assert [(batch, round(countdown)) for batch, countdown in queued] == [(ids[1:], 60)]
 
 
-def test_a_batch_whose_last_event_gets_no_answer_defers_nothing(allow_private, closed_port, queued):
+def test_a_batch_whose_last_event_gets_no_answer_queues_only_its_retry(allow_private, closed_port, queued):
     webhooks.endpoint_create(url=f"http://127.0.0.1:{closed_port}/hook", description="down")
     (only,) = ids_of(1)
     assert webhooks.events_deliver_batch(event_ids=[only]) == {"pending": 1}
