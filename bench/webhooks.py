@@ -10,8 +10,9 @@
 3. For ``--minutes`` (default 10) status changes arrive at ``--rate`` per hour (default
    10,000), each recorded by the real upsert path (``orders_upsert_from_list``: the
    ``StatusChange`` and its three events in one page transaction), one order at a time.
-   Endpoint 3 is down (nothing listens: connections refused) from ``--down-at`` for
-   ``--down-minutes`` (default minutes 3 to 5).
+   Endpoint 3 is down (nothing listens: connections refused; ``--down-mode hang``: it takes
+   connections and never answers) from ``--down-at`` for ``--down-minutes`` (default
+   minutes 3 to 5).
 4. Then the run waits (at most ``--drain-minutes``) for every event to be delivered: the
    down endpoint's events come back on the retry schedule (``DRGREEN_WEBHOOK_RETRY_SCHEDULE``,
    default 5 s, 300 s, …).
@@ -30,6 +31,7 @@ import argparse
 import json
 import os
 import secrets
+import socket
 import subprocess
 import tempfile
 import threading
@@ -59,6 +61,7 @@ class Receiver:
         self.bad = 0
         self.port = 0
         self.server: ThreadingHTTPServer | None = None
+        self.hung: socket.socket | None = None
         self.up()
 
     def up(self) -> None:
@@ -98,11 +101,24 @@ class Receiver:
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def down(self) -> None:
+    def down(self, *, hang: bool = False) -> None:
+        """Nothing listens (connections refused), or with ``hang`` a socket that takes
+        connections and never answers (every send waits for its timeout)."""
         assert self.server is not None
         self.server.shutdown()
         self.server.server_close()
         self.server = None
+        if hang:
+            self.hung = socket.socket()
+            self.hung.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.hung.bind(("127.0.0.1", self.port))
+            self.hung.listen(4096)
+
+    def back(self) -> None:
+        if self.hung is not None:
+            self.hung.close()  # the connections it held are reset
+            self.hung = None
+        self.up()
 
     @property
     def url(self) -> str:
@@ -184,11 +200,11 @@ def run(args: argparse.Namespace) -> dict:
     database = boot(tmp)
     from django.conf import settings
     from django.db import connection
-    from django.db.models import Count
+    from django.db.models import Count, Sum
     from django.utils import timezone
 
     from drgreen_store.celery import app
-    from integration.models import StatusChange, WebhookEvent
+    from integration.models import StatusChange, WebhookAttempt, WebhookEvent
     from integration.services import webhooks
     from integration.services.mirror import orders_upsert_from_list
 
@@ -235,10 +251,10 @@ def run(args: argparse.Namespace) -> dict:
     while tick < end:
         now = time.monotonic()
         if receivers[2].server is not None and down_from <= now < down_to:
-            receivers[2].down()
-            print("webhooks bench: endpoint 3 down", flush=True)
+            receivers[2].down(hang=args.down_mode == "hang")
+            print(f"webhooks bench: endpoint 3 down ({args.down_mode})", flush=True)
         elif receivers[2].server is None and now >= down_to:
-            receivers[2].up()
+            receivers[2].back()
             print("webhooks bench: endpoint 3 back", flush=True)
         if now < tick:
             time.sleep(min(tick - now, 0.05))
@@ -253,7 +269,7 @@ def run(args: argparse.Namespace) -> dict:
         if changes % 500 == 0:
             print(f"webhooks bench: {changes} changes", flush=True)
     if receivers[2].server is None:
-        receivers[2].up()
+        receivers[2].back()
     produced_s = time.monotonic() - t0
     print(f"webhooks bench: {changes} changes in {produced_s:.0f}s; draining", flush=True)
 
@@ -279,6 +295,10 @@ def run(args: argparse.Namespace) -> dict:
     healthy = [lag for r in receivers[:2] for lag in r.first_seen.values()]
     down = list(receivers[2].first_seen.values())
     states = dict(WebhookEvent.objects.values_list("state").annotate(n=Count("id")).order_by())
+    # Sends that got no HTTP answer, and the worker time they held (a hung receiver's cost).
+    unanswered = WebhookAttempt.objects.filter(http_status__isnull=True).aggregate(
+        n=Count("id"), ms=Sum("duration_ms")
+    )
     summary = {
         "database": database,
         "broker": broker,
@@ -295,6 +315,9 @@ def run(args: argparse.Namespace) -> dict:
         "max_lag_s": round(max(healthy, default=0.0), 3),
         "down_endpoint_p50_lag_s": round(pct(down, 0.50), 3),
         "down_endpoint_p95_lag_s": round(pct(down, 0.95), 3),
+        "down_mode": args.down_mode,
+        "unanswered_attempts": unanswered["n"],
+        "unanswered_worker_s": round((unanswered["ms"] or 0) / 1000, 1),
         "event_states": states,
         "duplicate_events": duplicates,
         "lost": lost,
@@ -315,6 +338,12 @@ def main(argv: list[str] | None = None) -> int:
         "--down-at", type=float, default=3.0, help="minutes into the run endpoint 3 goes down"
     )
     parser.add_argument("--down-minutes", type=float, default=2.0)
+    parser.add_argument(
+        "--down-mode",
+        choices=("refused", "hang"),
+        default="refused",
+        help="down as nothing listening, or as a receiver that never answers",
+    )
     parser.add_argument(
         "--drain-minutes", type=float, default=15.0, help="limit on the wait for the last events"
     )
