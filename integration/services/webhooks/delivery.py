@@ -175,13 +175,15 @@ def _record(
 
 def _pause(event: WebhookEvent, *, now: datetime) -> datetime:
     """The send of ``event`` got no answer: its endpoint's other events wait as long as it
-    does (its next attempt, or the schedule's last step when it has none left) instead of each
-    waiting for a timeout of its own. A later pause already set is kept."""
-    conf = drgreen_settings.webhooks
-    if event.state == WebhookEvent.STATE_PENDING:
-        until = event.next_attempt_at
-    else:
-        until = now + timedelta(seconds=conf.retry_schedule[-1] if conf.retry_schedule else 0)
+    does (its next attempt, or the schedule's longest step when it has none left) instead of
+    each waiting for a timeout of its own, and at least as long as the endpoint has been
+    failing (so the pauses of a long outage double, up to that longest step). A later pause
+    already set is kept."""
+    longest = timedelta(seconds=max(drgreen_settings.webhooks.retry_schedule, default=0))
+    until = event.next_attempt_at if event.state == WebhookEvent.STATE_PENDING else now + longest
+    failing_since = event.endpoint.failing_since
+    if failing_since is not None:
+        until = max(until, now + min(now - failing_since, longest))
     WebhookEndpoint.objects.filter(pk=event.endpoint_id).filter(
         Q(paused_until__isnull=True) | Q(paused_until__lt=until)
     ).update(paused_until=until)

@@ -267,3 +267,19 @@ def test_a_batch_whose_last_event_gets_no_answer_queues_only_its_retry(allow_pri
     (only,) = ids_of(1)
     assert webhooks.events_deliver_batch(event_ids=[only]) == {"pending": 1}
     assert [ids for ids, _ in queued] == [[only]]  # its own retry only
+
+
+def test_the_pauses_of_a_long_outage_grow_with_it(allow_private, closed_port, queued, settings):
+    settings.DRGREEN_WEBHOOK_RETRY_SCHEDULE = "5,60,600"
+    endpoint = down_endpoint(closed_port)
+    ids = ids_of(2)
+    now = timezone.now()
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=now - timedelta(seconds=100))
+    assert webhooks.events_deliver_batch(event_ids=ids, now=now) == {"pending": 1, "deferred": 1}
+    paused = WebhookEndpoint.objects.get(pk=endpoint.pk).paused_until
+    assert paused - now == timedelta(seconds=100)  # failing for 100 s: 100 s more, not 5
+
+    # Failing for days: no longer than the schedule's longest step.
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=now - timedelta(days=3))
+    assert webhooks.events_deliver_batch(event_ids=[ids[1]], now=paused) == {"pending": 1}
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).paused_until - paused == timedelta(seconds=600)
