@@ -88,25 +88,24 @@ mirror_reconcile_child(worker="celery@killed", timeout_s=600)
 """
 
 
-def _state(pid: int) -> str | None:
-    """The process's state letter (``Z``: ended, not yet reaped), None once it is gone."""
+def _stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command (state, parent id, …), None once
+    the process is gone."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError):
         return None
 
 
+def _state(pid: int) -> str | None:
+    """The process's state letter (``Z``: ended, not yet reaped), None once it is gone."""
+    fields = _stat(pid)
+    return fields[0] if fields else None
+
+
 def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
-                continue
-            if ppid == pid:
-                found.append(int(entry.name))
-    return found
+    pids = (int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit())
+    return [child for child in pids if (fields := _stat(child)) and fields[1] == str(pid)]
 
 
 def test_a_child_ends_with_its_worker_even_one_killed_outright(child_env):
